@@ -1,0 +1,106 @@
+"""
+Helpers shared by the tests: in-memory HTTP, and skips that CI turns into
+failures.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from twisted.internet.address import IPv4Address
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.web.server import Site
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+ROOT = os.path.dirname(EXAMPLES)
+
+
+def example(name: str) -> str:
+    return os.path.join(EXAMPLES, name)
+
+
+def need(condition: bool, reason: str) -> None:
+    """
+    Skip the test unless C{condition}; under CI (CI=true), fail instead,
+    because CI is where every test must really run.
+    """
+    if condition:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run this test, but: {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class Response:
+    status: int
+    reason: bytes
+    headers: dict[bytes, list[bytes]]
+    body: bytes
+
+    def header(self, name: bytes) -> bytes | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+
+def parse_responses(data: bytes, head: bool = False) -> list[Response]:
+    """
+    Split raw HTTP/1.1 responses (Content-Length framed) into values.
+    """
+    responses = []
+    while data:
+        top, _, data = data.partition(b"\r\n\r\n")
+        lines = top.split(b"\r\n")
+        _, status, reason = (lines[0].split(b" ", 2) + [b""])[:3]
+        headers: dict[bytes, list[bytes]] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            headers.setdefault(name.strip().lower(), []).append(value.strip())
+        length = 0 if head else int(headers.get(b"content-length", [b"0"])[0])
+        responses.append(Response(int(status), reason, headers, data[:length]))
+        data = data[length:]
+    return responses
+
+
+class MemoryHTTP:
+    """
+    One HTTP connection to a Site, in memory.
+    """
+
+    def __init__(self, site: Site, peer: str = "127.0.0.1", clock: Clock | None = None):
+        self.clock = clock
+        self.transport = StringTransport(
+            hostAddress=IPv4Address("TCP", "127.0.0.1", 80),
+            peerAddress=IPv4Address("TCP", peer, 40000),
+        )
+        self.protocol = site.buildProtocol(self.transport.getPeer())
+        self.protocol.makeConnection(self.transport)
+
+    def send(self, raw: bytes, head: bool = False) -> list[Response]:
+        self.transport.clear()
+        self.protocol.dataReceived(raw)
+        return parse_responses(self.transport.value(), head=head)
+
+    def close(self) -> None:
+        self.protocol.connectionLost(None)
+
+
+def request(
+    method: bytes = b"GET",
+    path: bytes = b"/description.xml",
+    host: bytes | None = b"127.0.0.1:8000",
+    headers: dict[bytes, bytes] | None = None,
+    body: bytes = b"",
+    version: bytes = b"HTTP/1.1",
+) -> bytes:
+    lines = [method + b" " + path + b" " + version]
+    if host is not None:
+        lines.append(b"Host: " + host)
+    for name, value in (headers or {}).items():
+        lines.append(name + b": " + value)
+    if body:
+        lines.append(b"Content-Length: %d" % len(body))
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body

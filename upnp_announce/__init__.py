@@ -1,0 +1,38 @@
+"""
+upnp_announce: UPnP root devices for Twisted, from an INI file or a few lines
+of Python.
+"""
+
+from upnp_announce._version import __version__
+from upnp_announce.config import Config, ConfigError, NetworkSettings
+from upnp_announce.model import (
+    Action,
+    AllowedValueRange,
+    Argument,
+    Device,
+    Icon,
+    ModelError,
+    Service,
+    ServiceDescription,
+    StateVariable,
+)
+from upnp_announce.service import HTTPBinding, StartError, UPnPService
+
+__all__ = [
+    "Action",
+    "AllowedValueRange",
+    "Argument",
+    "Config",
+    "ConfigError",
+    "Device",
+    "HTTPBinding",
+    "Icon",
+    "ModelError",
+    "NetworkSettings",
+    "Service",
+    "ServiceDescription",
+    "StartError",
+    "StateVariable",
+    "UPnPService",
+    "__version__",
+]

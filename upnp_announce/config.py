@@ -1,0 +1,518 @@
+"""
+The INI file format: text in, a frozen L{Config} (the device model and the
+network settings) out, or a L{ConfigError} that lists every mistake, each
+naming the file, line, section and key and what to do about it.
+
+This format is a public contract: keys are added, never renamed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shlex
+import socket
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from upnp_announce import images, ini
+from upnp_announce.description import DescriptionError, parse_scpd
+from upnp_announce.model import Device, Icon, ModelError, Service
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "ConfigProblem",
+    "NetworkSettings",
+    "derive_udn",
+    "load",
+    "machine_id",
+    "parse",
+]
+
+DEVICE_KEYS = (
+    "deviceType",
+    "friendlyName",
+    "manufacturer",
+    "manufacturerURL",
+    "modelDescription",
+    "modelName",
+    "modelNumber",
+    "modelURL",
+    "serialNumber",
+    "udn",
+    "UPC",
+    "presentationURL",
+    "icons",
+    "services",
+    "devices",
+)
+REQUIRED_DEVICE_KEYS = ("deviceType", "friendlyName", "manufacturer", "modelName")
+SERVICE_KEYS = ("serviceType", "serviceId", "scpd")
+NETWORK_KEYS = ("interfaces", "httpPort", "maxAge", "ttl")
+
+# Keys whose value is a list; they may be empty.
+_LIST_KEYS = frozenset({"icons", "services", "devices", "interfaces"})
+
+# Model field -> INI key, where they differ.
+_MODEL_TO_KEY = {"UDN": "udn"}
+
+MAX_FILE_BYTES = 1 << 20
+
+# The namespace of derived UDNs (a fixed, arbitrary UUID of this project).
+UDN_NAMESPACE = uuid.UUID("5b7c3b0e-8f7f-4c8a-9d43-7a0f3e2b9c61")
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """
+    The [network] section.
+
+    @ivar interfaces: interface names, or C{None} for every up,
+        multicast-capable, non-loopback interface.
+    @ivar httpPort: the HTTP port; 0 picks a free one.
+    @ivar maxAge: seconds an announcement stays valid (CACHE-CONTROL).
+    @ivar ttl: the multicast TTL of SSDP messages.
+    """
+
+    interfaces: tuple[str, ...] | None = None
+    httpPort: int = 0
+    maxAge: int = 1800
+    ttl: int = 2
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name}: {message}"
+            for name in ("httpPort", "maxAge", "ttl")
+            if (message := _networkProblem(name, getattr(self, name))) is not None
+        ]
+        if self.interfaces is not None and not self.interfaces:
+            problems.append("interfaces: lists no interface")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+_NETWORK_BOUNDS = {
+    "httpPort": (0, 65535, ""),
+    # UDA 1.1: max-age should be at least 1800; a day is plenty.
+    "maxAge": (1800, 86400, " (UDA 1.1 asks for at least 1800 seconds)"),
+    "ttl": (1, 255, ""),
+}
+
+
+def _networkProblem(name: str, value: int) -> str | None:
+    low, high, why = _NETWORK_BOUNDS[name]
+    if type(value) is not int or not low <= value <= high:
+        return f"{value!r} is not a whole number from {low} to {high}{why}"
+    return None
+
+
+@dataclass(frozen=True)
+class Config:
+    """
+    A loaded configuration.
+
+    @ivar path: the file it came from.
+    """
+
+    path: str
+    device: Device
+    network: NetworkSettings = NetworkSettings()
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """
+    One mistake in a configuration file.
+    """
+
+    path: str
+    message: str
+    line: int | None = None
+    section: str | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        if self.section is not None:
+            where += f": [{self.section}]"
+            if self.key is not None:
+                where += f" {self.key}"
+        return f"{where}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """
+    A configuration file has mistakes; C{problems} lists them all.
+    """
+
+    def __init__(self, problems: Iterable[ConfigProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def machine_id() -> str:
+    """
+    A string that identifies this machine and survives reboots: systemd's
+    machine id where there is one, else the host name.
+    """
+    for candidate in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            text = Path(candidate).read_text().strip()
+        except OSError:
+            continue
+        if text:
+            return text
+    return socket.gethostname()
+
+
+def derive_udn(*identity: str) -> str:
+    """
+    A name-based (version 5) UUID of C{identity}, as a UDN.
+    """
+    return "uuid:" + str(uuid.uuid5(UDN_NAMESPACE, "\n".join(identity)))
+
+
+def load(path: str | os.PathLike[str], *, machineId: str | None = None) -> Config:
+    """
+    Read and check the configuration file at C{path}, and everything it
+    refers to (icons, SCPD files).
+
+    @param machineId: identifies this machine for derived UDNs; by default
+        L{machine_id}().
+    @raise ConfigError: listing every problem found.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise ConfigError([ConfigProblem(name, f"cannot read it: {e.strerror}")]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError([ConfigProblem(name, "is larger than 1 MiB; is it the right file?")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            [ConfigProblem(name, f"is not UTF-8 text (byte {e.start} is {data[e.start]:#x})")]
+        ) from None
+    return parse(
+        text,
+        path=name,
+        baseDir=os.path.dirname(os.path.abspath(name)),
+        machineId=machineId if machineId is not None else machine_id(),
+    )
+
+
+def parse(
+    text: str,
+    *,
+    path: str,
+    baseDir: str,
+    machineId: str,
+    readFile: Callable[[str], bytes] | None = None,
+) -> Config:
+    """
+    Check the configuration C{text} and build the L{Config} it describes.
+
+    @param path: the file name used in error messages.
+    @param baseDir: the folder that relative icon and SCPD paths start from.
+    @param readFile: reads a referred file; by default from disk.
+    @raise ConfigError: listing every problem found.
+    """
+    return _Loader(text, path, baseDir, machineId, readFile or _readFile).load()
+
+
+def _readFile(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(MAX_FILE_BYTES + 1)
+
+
+def _words(value: str) -> list[str]:
+    """
+    Split a list value on white space and commas; quotes keep a name whole.
+
+    @raise ValueError: for an unmatched quote.
+    """
+    lexer = shlex.shlex(value, posix=True)
+    lexer.whitespace += ","
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    return list(lexer)
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    byLower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), byLower, n=1)
+    return f"; did you mean {byLower[close[0]]!r}?" if close else ""
+
+
+@dataclass
+class _Loader:
+    text: str
+    path: str
+    baseDir: str
+    machineId: str
+    readFile: Callable[[str], bytes]
+    problems: list[ConfigProblem] = field(default_factory=list)
+    sections: dict[str, ini.Section] = field(default_factory=dict)
+
+    def problem(self, message: str, section: str | None = None, key: str | None = None) -> None:
+        line = None
+        if section is not None and section in self.sections:
+            entry = self.sections[section].get(key) if key is not None else None
+            line = entry.line if entry is not None else self.sections[section].line
+        self.problems.append(ConfigProblem(self.path, message, line, section, key))
+
+    def load(self) -> Config:
+        self.sections, errors = ini.read(self.text)
+        for error in errors:
+            self.problems.append(
+                ConfigProblem(self.path, error.message, error.line, error.section, error.key)
+            )
+        device = self._loadDevices()
+        network = self._loadNetwork()
+        for name in self.sections:
+            kind = name.split(":", 1)[0]
+            if name != "network" and kind not in ("device", "service"):
+                self.problem(
+                    "unknown section; the sections are [device], [device:NAME], "
+                    "[service:NAME] and [network]"
+                    + _suggest(kind, ("device", "service", "network")),
+                    name,
+                )
+        if self.problems or device is None or network is None:
+            raise ConfigError(
+                sorted(self.problems, key=lambda p: (p.line is None, p.line or 0))
+            )
+        return Config(self.path, device, network)
+
+    def _fields(self, section: str, known: tuple[str, ...]) -> dict[str, str]:
+        """
+        The known keys of C{section} under their own names; report unknown
+        keys, and empty values of keys that are not lists.
+        """
+        byLower = {k.lower(): k for k in known}
+        result = {}
+        for entry in self.sections[section].entries.values():
+            canonical = byLower.get(entry.key.lower())
+            if canonical is None:
+                self.problem(
+                    "unknown key"
+                    + (_suggest(entry.key, known) or f"; the keys are {', '.join(known)}"),
+                    section,
+                    entry.key,
+                )
+            elif entry.value == "" and canonical not in _LIST_KEYS:
+                self.problem("is empty; give it a value or leave the key out", section, entry.key)
+            else:
+                result[canonical] = entry.value
+        return result
+
+    def _required(self, section: str, fields: dict[str, str], keys: Iterable[str]) -> bool:
+        """
+        Whether C{fields} has every one of C{keys}; report those not given at
+        all (an empty one was reported by L{_fields}).
+        """
+        complete = True
+        for key in keys:
+            if key not in fields:
+                complete = False
+                if self.sections[section].get(key) is None:
+                    self.problem("is required", section, key)
+        return complete
+
+    def _list(self, section: str, fields: dict[str, str], key: str) -> list[str] | None:
+        """
+        The names listed by C{key}, or C{None} (reported) when unreadable.
+        """
+        try:
+            return _words(fields.get(key, ""))
+        except ValueError as e:
+            self.problem(f"cannot be read as a list: {e}", section, key)
+            return None
+
+    # -- [network] -----------------------------------------------------------
+
+    def _loadNetwork(self) -> NetworkSettings | None:
+        if "network" not in self.sections:
+            return NetworkSettings()
+        fields = self._fields("network", NETWORK_KEYS)
+        settings: dict[str, object] = {}
+        ok = True
+        if "interfaces" in fields:
+            names = self._list("network", fields, "interfaces")
+            if names == []:
+                self.problem("lists no interface; leave the key out for all of them",
+                             "network", "interfaces")
+            ok = bool(names)
+            settings["interfaces"] = tuple(names or ())
+        for key in ("httpPort", "maxAge", "ttl"):
+            if key not in fields:
+                continue
+            raw = fields[key]
+            number = int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else None
+            message = (
+                _networkProblem(key, number)
+                if number is not None
+                else f"{raw!r} is not a whole number"
+            )
+            if message is not None:
+                self.problem(message, "network", key)
+                ok = False
+            settings[key] = number
+        return NetworkSettings(**settings) if ok else None  # type: ignore[arg-type]
+
+    # -- [device], [device:NAME], [service:NAME] --------------------------------
+
+    def _loadDevices(self) -> Device | None:
+        if "device" not in self.sections:
+            self.problem("has no [device] section (the root device)")
+            return None
+        self.servicesBuilt: dict[str, Service | None] = {}
+        self.devicesUsed: dict[str, str] = {}
+        root = self._loadDevice("device", [], None)
+        # Sections nobody refers to are mistakes; check their insides too.
+        for name in self.sections:
+            kind, _, _ = name.partition(":")
+            if kind == "service" and name not in self.servicesBuilt:
+                self.problem("is not listed in any device's services key", name)
+                self._loadService(name)
+            elif kind == "device" and name != "device" and name not in self.devicesUsed:
+                self.problem("is not listed in any device's devices key", name)
+                self._fields(name, DEVICE_KEYS)
+        return root
+
+    def _references(
+        self, section: str, fields: dict[str, str], key: str, kind: str
+    ) -> list[str] | None:
+        """
+        The sections that C{key} names, or C{None} (reported) if one is
+        missing or the list is unreadable.
+        """
+        names = self._list(section, fields, key)
+        if names is None:
+            return None
+        found = []
+        for name in names:
+            target = f"{kind}:{name}"
+            if target in self.sections:
+                found.append(target)
+                continue
+            others = [n.split(":", 1)[1] for n in self.sections if n.startswith(kind + ":")]
+            self.problem(
+                f"there is no section [{target}]" + _suggest(name, others), section, key
+            )
+            return None
+        return found
+
+    def _loadDevice(self, section: str, ancestors: list[str], rootUDN: str | None) -> Device | None:
+        fields = self._fields(section, DEVICE_KEYS)
+        before = len(self.problems)
+        services = []
+        for target in self._references(section, fields, "services", "service") or ():
+            if target not in self.servicesBuilt:
+                self.servicesBuilt[target] = self._loadService(target)
+            service = self.servicesBuilt[target]
+            if service is not None:
+                services.append(service)
+        udn = fields.get("udn") or derive_udn(
+            *(
+                (self.machineId, "[device]", fields.get("deviceType", ""),
+                 fields.get("manufacturer", ""), fields.get("modelName", ""),
+                 fields.get("serialNumber", ""))
+                if rootUDN is None
+                else (rootUDN, f"[{section}]", fields.get("deviceType", ""))
+            )
+        )
+        children = []
+        for target in self._references(section, fields, "devices", "device") or ():
+            if target in ancestors + [section]:
+                self.problem(f"[{target}] contains itself", section, "devices")
+                continue
+            if target in self.devicesUsed:
+                self.problem(
+                    f"[{target}] is already embedded in [{self.devicesUsed[target]}]",
+                    section,
+                    "devices",
+                )
+                continue
+            self.devicesUsed[target] = section
+            child = self._loadDevice(target, ancestors + [section], rootUDN or udn)
+            if child is not None:
+                children.append(child)
+        icons = self._loadIcons(section, fields)
+        if not self._required(section, fields, REQUIRED_DEVICE_KEYS) or len(self.problems) > before:
+            return None
+        try:
+            return Device(
+                deviceType=fields["deviceType"],
+                friendlyName=fields["friendlyName"],
+                manufacturer=fields["manufacturer"],
+                modelName=fields["modelName"],
+                UDN=udn,
+                manufacturerURL=fields.get("manufacturerURL"),
+                modelDescription=fields.get("modelDescription"),
+                modelNumber=fields.get("modelNumber"),
+                modelURL=fields.get("modelURL"),
+                serialNumber=fields.get("serialNumber"),
+                UPC=fields.get("UPC"),
+                presentationURL=fields.get("presentationURL"),
+                icons=icons,
+                services=tuple(services),
+                devices=tuple(children),
+            )
+        except ModelError as e:
+            self._modelProblems(section, e)
+            return None
+
+    def _modelProblems(self, section: str, error: ModelError) -> None:
+        for p in error.problems:
+            self.problem(p.message, section, _MODEL_TO_KEY.get(p.field, p.field))
+
+    def _readReferred(self, section: str, key: str, name: str) -> bytes | None:
+        path = os.path.join(self.baseDir, name)
+        try:
+            data = self.readFile(path)
+        except OSError as e:
+            self.problem(f"cannot read {name!r}: {e.strerror}", section, key)
+            return None
+        if len(data) > MAX_FILE_BYTES:
+            self.problem(f"{name!r} is larger than 1 MiB", section, key)
+            return None
+        return data
+
+    def _loadIcons(self, section: str, fields: dict[str, str]) -> tuple[Icon, ...]:
+        icons = []
+        for name in self._list(section, fields, "icons") or ():
+            data = self._readReferred(section, "icons", name)
+            if data is None:
+                continue
+            try:
+                info = images.read_image_info(data)
+            except images.ImageError as e:
+                self.problem(f"{name!r}: {e}", section, "icons")
+                continue
+            icons.append(Icon(info.mimetype, info.width, info.height, info.depth, data))
+        return tuple(icons)
+
+    def _loadService(self, section: str) -> Service | None:
+        fields = self._fields(section, SERVICE_KEYS)
+        if not self._required(section, fields, SERVICE_KEYS):
+            return None
+        data = self._readReferred(section, "scpd", fields["scpd"])
+        if data is None:
+            return None
+        try:
+            description = parse_scpd(data)
+        except DescriptionError as e:
+            self.problem(f"{fields['scpd']!r}: {e}", section, "scpd")
+            return None
+        try:
+            return Service(fields["serviceType"], fields["serviceId"], description)
+        except ModelError as e:
+            self._modelProblems(section, e)
+            return None

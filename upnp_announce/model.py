@@ -1,0 +1,529 @@
+"""
+The UPnP device model: immutable values, validated when they are built.
+
+Field names are the UPnP Device Architecture's own (deviceType, friendlyName,
+UDN, serviceId, relatedStateVariable...), so that the model reads like the
+descriptions it renders to.  A value that breaks a rule raises L{ModelError},
+which lists every problem found, each naming the field it concerns, so that a
+caller (the INI loader) can point at the line a user has to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from upnp_announce import datatypes
+
+__all__ = [
+    "Action",
+    "AllowedValueRange",
+    "Argument",
+    "Device",
+    "Icon",
+    "ModelError",
+    "Problem",
+    "Service",
+    "ServiceDescription",
+    "StateVariable",
+]
+
+_DOMAIN = r"[A-Za-z0-9][A-Za-z0-9.-]*"
+_NAME = r"[A-Za-z0-9_-]{1,64}"
+DEVICE_TYPE = re.compile(rf"urn:{_DOMAIN}:device:{_NAME}:[1-9][0-9]{{0,8}}\Z")
+SERVICE_TYPE = re.compile(rf"urn:{_DOMAIN}:service:{_NAME}:[1-9][0-9]{{0,8}}\Z")
+# The last part becomes a path segment: it must not be "." or "..".
+SERVICE_ID = re.compile(rf"urn:{_DOMAIN}:serviceId:[A-Za-z0-9_][A-Za-z0-9_.-]{{0,63}}\Z")
+UDN = re.compile(
+    r"uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
+)
+UPC = re.compile(r"[0-9]{12}\Z")
+# Action, argument and state variable names (UDA 1.1 2.5: at most 31
+# characters; letters, digits, underscore, hyphen, dot; not starting with
+# "X_" or "A_" unless vendor-defined, which we do not police).
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}\Z")
+_MIMETYPE = re.compile(r"image/[a-z0-9][a-z0-9.+-]*\Z")
+
+# UDA 1.1 2.3: "Should be < N characters" for these fields.
+LENGTH_LIMITS = {
+    "friendlyName": 64,
+    "manufacturer": 64,
+    "modelDescription": 128,
+    "modelName": 32,
+    "modelNumber": 32,
+    "serialNumber": 64,
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """
+    One broken rule.
+
+    @ivar field: the model field (C{"friendlyName"}, C{"services"}...).
+    @ivar message: what is wrong, as a sentence fragment without the field.
+    """
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ModelError(ValueError):
+    """
+    A model value broke one or more rules; C{problems} lists them all.
+    """
+
+    def __init__(self, what: str, problems: Iterable[Problem]) -> None:
+        self.what = what
+        self.problems = tuple(problems)
+        super().__init__(
+            f"invalid {what}: " + "; ".join(str(p) for p in self.problems)
+        )
+
+
+def _check(what: str, problems: list[Problem]) -> None:
+    if problems:
+        raise ModelError(what, problems)
+
+
+def _text(
+    problems: list[Problem], name: str, value: str | None, required: bool
+) -> None:
+    """
+    Check a plain text field: present if required, one line, within its limit.
+    """
+    if value is None or value == "":
+        if required:
+            problems.append(Problem(name, "is required"))
+        return
+    if any(ch in value for ch in "\r\n"):
+        problems.append(Problem(name, "must be a single line of text"))
+    elif not datatypes.is_xml_text(value):
+        problems.append(Problem(name, "contains a control character XML cannot carry"))
+    limit = LENGTH_LIMITS.get(name)
+    if limit is not None and len(value) >= limit:
+        problems.append(
+            Problem(
+                name,
+                f"is {len(value)} characters long; UPnP allows at most {limit - 1}",
+            )
+        )
+
+
+def _pattern(
+    problems: list[Problem], name: str, value: str, pattern: re.Pattern[str], form: str
+) -> None:
+    if not pattern.match(value):
+        problems.append(Problem(name, f"{value!r} is not of the form {form}"))
+
+
+def _url(problems: list[Problem], name: str, value: str | None) -> None:
+    if value is None:
+        return
+    if value == "" or any(ch.isspace() for ch in value) or not datatypes.is_xml_text(value):
+        problems.append(Problem(name, f"{value!r} is not a URL"))
+
+
+def _duplicates(values: Iterable[str]) -> list[str]:
+    return sorted(v for v, n in Counter(values).items() if n > 1)
+
+
+def _tuples(value: object, *names: str) -> None:
+    """
+    Store the sequences in fields C{names} of a frozen dataclass as tuples,
+    so that a list given by a caller neither aliases nor breaks hashing.
+    """
+    for name in names:
+        current = getattr(value, name)
+        if current is not None and not isinstance(current, tuple):
+            object.__setattr__(value, name, tuple(current))
+
+
+@dataclass(frozen=True)
+class Icon:
+    """
+    An icon of a device, with its bytes.
+
+    @ivar depth: bits per pixel.
+    """
+
+    mimetype: str
+    width: int
+    height: int
+    depth: int
+    data: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        problems: list[Problem] = []
+        if not _MIMETYPE.match(self.mimetype):
+            problems.append(
+                Problem("mimetype", f"{self.mimetype!r} is not an image MIME type")
+            )
+        for name in ("width", "height", "depth"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 1:
+                problems.append(Problem(name, f"{value!r} is not a positive integer"))
+        if not self.data:
+            problems.append(Problem("data", "is empty"))
+        _check("icon", problems)
+
+    @property
+    def extension(self) -> str:
+        """
+        The file name extension for the MIME type (C{"png"}, C{"jpeg"}...).
+        """
+        return self.mimetype.split("/", 1)[1].split("+", 1)[0]
+
+
+@dataclass(frozen=True)
+class Argument:
+    """
+    An argument of an action.
+
+    @ivar direction: C{"in"} or C{"out"}.
+    @ivar retval: this out-argument is the return value (only the first out).
+    """
+
+    name: str
+    direction: str
+    relatedStateVariable: str
+    retval: bool = False
+
+    def __post_init__(self) -> None:
+        problems: list[Problem] = []
+        _pattern(problems, "name", self.name, _IDENTIFIER, "a UPnP name")
+        if self.direction not in ("in", "out"):
+            problems.append(
+                Problem("direction", f"{self.direction!r} is neither 'in' nor 'out'")
+            )
+        if self.retval and self.direction != "out":
+            problems.append(Problem("retval", "is only allowed on an out-argument"))
+        if not self.relatedStateVariable:
+            problems.append(Problem("relatedStateVariable", "is required"))
+        _check(f"argument {self.name!r}", problems)
+
+
+@dataclass(frozen=True)
+class Action:
+    """
+    An action: its name and its arguments, all in-arguments first.
+    """
+
+    name: str
+    arguments: tuple[Argument, ...] = ()
+
+    def __post_init__(self) -> None:
+        _tuples(self, "arguments")
+        problems: list[Problem] = []
+        _pattern(problems, "name", self.name, _IDENTIFIER, "a UPnP name")
+        for name in _duplicates(a.name for a in self.arguments):
+            problems.append(Problem("arguments", f"{name!r} is declared twice"))
+        directions = [a.direction for a in self.arguments]
+        if "out" in directions and "in" in directions[directions.index("out") :]:
+            problems.append(
+                Problem("arguments", "in-arguments must all come before out-arguments")
+            )
+        for position, argument in enumerate(self.outArguments):
+            if argument.retval and position != 0:
+                problems.append(
+                    Problem(
+                        "arguments",
+                        f"retval is only allowed on the first out-argument, "
+                        f"not on {argument.name!r}",
+                    )
+                )
+        _check(f"action {self.name!r}", problems)
+
+    @property
+    def inArguments(self) -> tuple[Argument, ...]:
+        return tuple(a for a in self.arguments if a.direction == "in")
+
+    @property
+    def outArguments(self) -> tuple[Argument, ...]:
+        return tuple(a for a in self.arguments if a.direction == "out")
+
+
+@dataclass(frozen=True)
+class AllowedValueRange:
+    """
+    The range of a numeric state variable, as wire text.
+    """
+
+    minimum: str
+    maximum: str
+    step: str | None = None
+
+
+@dataclass(frozen=True)
+class StateVariable:
+    """
+    A state variable.  Values (default, allowed values, range) are wire text
+    of the variable's C{dataType}; they are checked against it here.
+    """
+
+    name: str
+    dataType: str
+    sendEvents: bool = False
+    multicast: bool = False
+    defaultValue: str | None = None
+    allowedValues: tuple[str, ...] | None = None
+    allowedValueRange: AllowedValueRange | None = None
+
+    def __post_init__(self) -> None:
+        _tuples(self, "allowedValues")
+        problems: list[Problem] = []
+        _pattern(problems, "name", self.name, _IDENTIFIER, "a UPnP name")
+        if self.dataType not in datatypes.DATA_TYPES:
+            problems.append(
+                Problem("dataType", f"{self.dataType!r} is not a UPnP data type")
+            )
+            _check(f"state variable {self.name!r}", problems)
+        if self.allowedValues is not None and self.allowedValueRange is not None:
+            problems.append(
+                Problem(
+                    "allowedValueList",
+                    "cannot be combined with allowedValueRange",
+                )
+            )
+        if self.allowedValues is not None:
+            if self.dataType != "string":
+                problems.append(
+                    Problem(
+                        "allowedValueList",
+                        f"is only allowed for string variables, not {self.dataType}",
+                    )
+                )
+            if not self.allowedValues:
+                problems.append(Problem("allowedValueList", "is empty"))
+            for value in self.allowedValues:
+                if not datatypes.is_xml_text(value):
+                    problems.append(
+                        Problem(
+                            "allowedValueList",
+                            f"{value!r} contains a control character XML cannot carry",
+                        )
+                    )
+            for value in _duplicates(self.allowedValues):
+                problems.append(
+                    Problem("allowedValueList", f"{value!r} is listed twice")
+                )
+        bounds = None
+        if self.allowedValueRange is not None:
+            bounds = self._checkRange(self.allowedValueRange, problems)
+        if self.defaultValue is not None:
+            default = self._checkValue("defaultValue", self.defaultValue, problems)
+            if bounds is not None and default is not None and not (
+                bounds[0] <= default <= bounds[1]  # type: ignore[operator]
+            ):
+                problems.append(
+                    Problem(
+                        "defaultValue",
+                        f"{self.defaultValue!r} is outside the allowedValueRange",
+                    )
+                )
+        _check(f"state variable {self.name!r}", problems)
+
+    def _checkValue(self, name: str, text: str, problems: list[Problem]) -> object:
+        try:
+            value = datatypes.parse_value(self.dataType, text)
+        except datatypes.InvalidValue as e:
+            problems.append(Problem(name, str(e)))
+            return None
+        if self.allowedValues is not None and text not in self.allowedValues:
+            problems.append(
+                Problem(name, f"{text!r} is not in the allowedValueList")
+            )
+        return value
+
+    def _checkRange(
+        self, r: AllowedValueRange, problems: list[Problem]
+    ) -> tuple[object, object] | None:
+        """
+        Check the range; give its parsed minimum and maximum when sound.
+        """
+        if not datatypes.is_numeric(self.dataType):
+            problems.append(
+                Problem(
+                    "allowedValueRange",
+                    f"is only allowed for numeric variables, not {self.dataType}",
+                )
+            )
+            return None
+        low = self._checkValue("minimum", r.minimum, problems)
+        high = self._checkValue("maximum", r.maximum, problems)
+        if r.step is not None:
+            step = self._checkValue("step", r.step, problems)
+            if step is not None and step <= 0:  # type: ignore[operator]
+                problems.append(Problem("step", f"{r.step!r} is not positive"))
+        if low is None or high is None:
+            return None
+        if low > high:  # type: ignore[operator]
+            problems.append(
+                Problem(
+                    "allowedValueRange",
+                    f"minimum {r.minimum} is greater than maximum {r.maximum}",
+                )
+            )
+            return None
+        return low, high
+
+
+@dataclass(frozen=True)
+class ServiceDescription:
+    """
+    What a service description (SCPD) says: its actions and state variables.
+    """
+
+    actions: tuple[Action, ...]
+    stateVariables: tuple[StateVariable, ...]
+
+    def __post_init__(self) -> None:
+        _tuples(self, "actions", "stateVariables")
+        problems: list[Problem] = []
+        if not self.stateVariables:
+            problems.append(
+                Problem("serviceStateTable", "must declare at least one state variable")
+            )
+        for name in _duplicates(a.name for a in self.actions):
+            problems.append(Problem("actionList", f"action {name!r} is declared twice"))
+        variables = {v.name for v in self.stateVariables}
+        for name in _duplicates(v.name for v in self.stateVariables):
+            problems.append(
+                Problem("serviceStateTable", f"state variable {name!r} is declared twice")
+            )
+        for action in self.actions:
+            for argument in action.arguments:
+                if argument.relatedStateVariable not in variables:
+                    problems.append(
+                        Problem(
+                            "actionList",
+                            f"argument {argument.name!r} of action {action.name!r} "
+                            f"refers to the undeclared state variable "
+                            f"{argument.relatedStateVariable!r}",
+                        )
+                    )
+        _check("service description", problems)
+
+    def action(self, name: str) -> Action | None:
+        for action in self.actions:
+            if action.name == name:
+                return action
+        return None
+
+    def stateVariable(self, name: str) -> StateVariable | None:
+        for variable in self.stateVariables:
+            if variable.name == name:
+                return variable
+        return None
+
+
+@dataclass(frozen=True)
+class Service:
+    """
+    A service of a device.
+    """
+
+    serviceType: str
+    serviceId: str
+    description: ServiceDescription
+
+    def __post_init__(self) -> None:
+        problems: list[Problem] = []
+        _pattern(
+            problems,
+            "serviceType",
+            self.serviceType,
+            SERVICE_TYPE,
+            "urn:domain-name:service:Name:version",
+        )
+        _pattern(
+            problems,
+            "serviceId",
+            self.serviceId,
+            SERVICE_ID,
+            "urn:domain-name:serviceId:Name",
+        )
+        _check(f"service {self.serviceId!r}", problems)
+
+
+@dataclass(frozen=True)
+class Device:
+    """
+    A device: the root device, or one embedded in another at any depth.
+
+    UDA 1.1 2.3 requires deviceType, friendlyName, manufacturer, modelName and
+    UDN; the other fields are optional (C{None}).  C{presentationURL} is
+    relative to the description URL or absolute.
+    """
+
+    deviceType: str
+    friendlyName: str
+    manufacturer: str
+    modelName: str
+    UDN: str
+    manufacturerURL: str | None = None
+    modelDescription: str | None = None
+    modelNumber: str | None = None
+    modelURL: str | None = None
+    serialNumber: str | None = None
+    UPC: str | None = None
+    presentationURL: str | None = None
+    icons: tuple[Icon, ...] = ()
+    services: tuple[Service, ...] = ()
+    devices: tuple[Device, ...] = ()
+
+    def __post_init__(self) -> None:
+        _tuples(self, "icons", "services", "devices")
+        problems: list[Problem] = []
+        _pattern(
+            problems,
+            "deviceType",
+            self.deviceType,
+            DEVICE_TYPE,
+            "urn:domain-name:device:Name:version",
+        )
+        _pattern(problems, "UDN", self.UDN, UDN, "uuid: followed by an RFC 4122 UUID")
+        for name in ("friendlyName", "manufacturer", "modelName"):
+            _text(problems, name, getattr(self, name), required=True)
+        for name in ("modelDescription", "modelNumber", "serialNumber"):
+            _text(problems, name, getattr(self, name), required=False)
+        for name in ("manufacturerURL", "modelURL", "presentationURL"):
+            _url(problems, name, getattr(self, name))
+        if self.UPC is not None:
+            _pattern(problems, "UPC", self.UPC, UPC, "12 digits")
+        if self.icons and not any(i.mimetype == "image/png" for i in self.icons):
+            problems.append(Problem("icons", "at least one icon must be a PNG"))
+        for serviceId in _duplicates(s.serviceId for s in self.services):
+            problems.append(
+                Problem("services", f"serviceId {serviceId!r} is used twice")
+            )
+        # UDNs compare case-insensitively: they are UUIDs.
+        spelled = {d.UDN.lower(): d.UDN for d in self.allDevices()}
+        for udn in _duplicates(d.UDN.lower() for d in self.allDevices()):
+            problems.append(
+                Problem("devices", f"UDN {spelled[udn]!r} is used by two devices")
+            )
+        _check(f"device {self.friendlyName!r}", problems)
+
+    def allDevices(self) -> Iterator[Device]:
+        """
+        This device, then every embedded device, depth first.
+        """
+        yield self
+        for device in self.devices:
+            yield from device.allDevices()
+
+    def find(self, udn: str) -> Device | None:
+        """
+        The device of this tree with this UDN (compared case-insensitively).
+        """
+        udn = udn.lower()
+        for device in self.allDevices():
+            if device.UDN.lower() == udn:
+                return device
+        return None

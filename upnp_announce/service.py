@@ -1,0 +1,215 @@
+"""
+L{UPnPService}: one root device as one Twisted service, for twistd or for
+any application that wants to embed a device.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.application.service import MultiService
+from twisted.internet import defer, endpoints
+from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from upnp_announce import config as configmodule
+from upnp_announce import netif
+from upnp_announce.config import NetworkSettings
+from upnp_announce.model import Device
+from upnp_announce.web import DeviceSite
+
+__all__ = ["HTTPBinding", "StartError", "UPnPService"]
+
+
+class StartError(Exception):
+    """
+    The device could not start (an interface is missing, a port is taken).
+    """
+
+
+@dataclass(frozen=True)
+class HTTPBinding:
+    """
+    An address the device's HTTP server listens on, and the description URL
+    that SSDP announces on that address's interface.
+    """
+
+    interface: netif.InterfaceAddress
+    port: int
+
+    @property
+    def location(self) -> str:
+        return f"http://{self.interface.address}:{self.port}/description.xml"
+
+
+class UPnPService(MultiService):
+    """
+    A UPnP root device: its HTTP server on every configured interface.
+
+    Build it from a model (L{Device} and L{NetworkSettings}) or from an INI
+    file (L{fromConfig}), then C{setServiceParent} it into an application.
+
+    @ivar site: the L{DeviceSite} that serves the descriptions.
+    @ivar bindings: where the HTTP server listens, once it does.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        device: Device,
+        network: NetworkSettings = NetworkSettings(),
+        *,
+        reactor: Any = None,
+        interfaces: Sequence[str] | None = None,
+        httpPort: int | None = None,
+        adapters: Callable[[], Iterable[netif.Adapter]] = netif.system_adapters,
+    ) -> None:
+        """
+        @param interfaces: overrides C{network.interfaces}.
+        @param httpPort: overrides C{network.httpPort}.
+        @param reactor: an L{IReactorTCP} and L{IReactorTime}; by default the
+            global reactor.
+        @param adapters: lists the machine's interfaces (for tests).
+        """
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor
+        self._reactor: IReactorTCP | IReactorTime = reactor
+        overrides: dict[str, Any] = {}
+        if interfaces is not None:
+            overrides["interfaces"] = tuple(dict.fromkeys(interfaces))
+        if httpPort is not None:
+            overrides["httpPort"] = httpPort
+        self.network = dataclasses.replace(network, **overrides)
+        self.device = device
+        self.site = DeviceSite(device, reactor=reactor)
+        self._adapters = adapters
+        self._ports: list[IListeningPort] = []
+        self.bindings: tuple[HTTPBinding, ...] = ()
+        self._waiting: list[defer.Deferred[tuple[HTTPBinding, ...]]] = []
+
+    @classmethod
+    def fromConfig(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        reactor: Any = None,
+        interfaces: Sequence[str] | None = None,
+        httpPort: int | None = None,
+        machineId: str | None = None,
+    ) -> UPnPService:
+        """
+        A service for the device described by the INI file at C{path}.
+
+        @raise upnp_announce.config.ConfigError: listing every problem.
+        """
+        loaded = configmodule.load(path, machineId=machineId)
+        return cls(
+            loaded.device,
+            loaded.network,
+            reactor=reactor,
+            interfaces=interfaces,
+            httpPort=httpPort,
+        )
+
+    def whenListening(self) -> defer.Deferred[tuple[HTTPBinding, ...]]:
+        """
+        A Deferred that fires with L{bindings} once the HTTP server listens.
+        """
+        if self.bindings:
+            return defer.succeed(self.bindings)
+        d: defer.Deferred[tuple[HTTPBinding, ...]] = defer.Deferred()
+        self._waiting.append(d)
+        return d
+
+    def startService(self) -> None:
+        """
+        Listen on every configured interface.
+
+        @raise StartError: when an interface is unusable or a port cannot be
+            listened on (TCP listens at once, so this is synchronous).
+        """
+        try:
+            addresses = netif.resolve(self.network.interfaces, self._adapters)
+        except netif.InterfaceError as e:
+            raise StartError(str(e)) from None
+        super().startService()
+        results = [
+            endpoints.TCP4ServerEndpoint(
+                self._reactor, self.network.httpPort, interface=address.address
+            ).listen(self.site)
+            for address in addresses
+        ]
+        listening = defer.DeferredList(results, consumeErrors=True)
+        listening.addCallback(self._listened, addresses)
+        if not listening.called:
+            listening.addErrback(self._failedLater)
+            return
+        # TCP endpoints listen at once: report a failure to our caller.
+        failures: list[Failure] = []
+        listening.addErrback(failures.append)
+        if failures:
+            super().stopService()
+            failures[0].raiseException()
+
+    def _failedLater(self, failure: Failure) -> None:
+        self.log.failure("Cannot start {name}", failure, name=self.device.friendlyName)
+
+    def _listened(
+        self,
+        outcomes: list[tuple[bool, Any]],
+        addresses: Sequence[netif.InterfaceAddress],
+    ) -> None:
+        ports = [result for ok, result in outcomes if ok]
+        failed = [result for ok, result in outcomes if not ok]
+        if failed:
+            for port in ports:
+                port.stopListening()
+            raise StartError(_listenFailure(failed[0], self.network.httpPort))
+        self._ports = ports
+        self.bindings = tuple(
+            HTTPBinding(address, port.getHost().port)
+            for address, port in zip(addresses, ports)
+        )
+        for binding in self.bindings:
+            self.site.addAddress(binding.interface.address, binding.port)
+            self.log.info(
+                "Serving {name} on {interface} at {location}",
+                name=self.device.friendlyName,
+                interface=binding.interface.name,
+                location=binding.location,
+            )
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.callback(self.bindings)
+
+    def stopService(self) -> defer.Deferred[None]:
+        """
+        Stop the children, then stop listening.
+        """
+        stopped = defer.maybeDeferred(super().stopService)
+        ports, self._ports = self._ports, []
+        for binding in self.bindings:
+            self.site.removeAddress(binding.interface.address, binding.port)
+        self.bindings = ()
+
+        def closePorts(_: object) -> defer.Deferred[Any]:
+            return defer.gatherResults(
+                [defer.maybeDeferred(port.stopListening) for port in ports]
+            )
+
+        stopped.addCallback(closePorts)
+        stopped.addCallback(lambda _: None)
+        return stopped
+
+
+def _listenFailure(failure: Failure, port: int) -> str:
+    error = failure.value
+    where = f"port {port}" if port else "a free port"
+    return f"cannot listen for HTTP on {where}: {error}"
