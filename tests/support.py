@@ -14,8 +14,29 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.web.server import Site
 
+from upnp_announce.model import Device
+
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 ROOT = os.path.dirname(EXAMPLES)
+
+
+BASIC = "urn:schemas-upnp-org:device:Basic:1"
+ROOT_UDN = "uuid:e427ce1a-3e80-43d0-ad6f-89ec42e46363"
+
+
+def device(**fields: object) -> Device:
+    """
+    A valid root device: the Jambon 3000's required fields, and C{fields}.
+    """
+    values: dict[str, object] = {
+        "deviceType": BASIC,
+        "friendlyName": "Jambon 3000",
+        "manufacturer": "Boucherie numerique SAS",
+        "modelName": "Jambon",
+        "UDN": ROOT_UDN,
+    }
+    values.update(fields)
+    return Device(**values)  # type: ignore[arg-type]
 
 
 def example(name: str) -> str:

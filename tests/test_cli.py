@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from support import example
-from upnp_announce import cli
+from upnp_announce import cli, config
+from upnp_announce.announce import announcements
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -27,6 +28,10 @@ def test_check_summarises_a_good_file() -> None:
     assert "service urn:boucherie.example.com:serviceId:Thermometer" in out
     assert "icon 48x48x32 image/png" in out
     assert "network: interfaces (all usable), httpPort (any), maxAge 1800, ttl 2" in out
+    loaded = config.load(example("jambon-fridge.ini"))
+    announced = lines[lines.index("SSDP announces (NT, then USN):") + 1:-1]
+    assert announced == [f"  {a.nt}  {a.usn}" for a in announcements(loaded.device)]
+    assert len(announced) == 3 + 2 * 1 + 2
 
 
 def test_check_lists_every_problem_and_fails(tmp_path) -> None:  # type: ignore[no-untyped-def]

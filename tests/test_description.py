@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from support import BASIC, ROOT_UDN, device
 from upnp_announce import config
 from upnp_announce.description import (
     DESCRIPTION_PATH,
@@ -40,10 +41,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # No example database: the tests leave nothing behind in the tree.
 quick = settings(database=None, deadline=None)
 
-ROOT_UDN = "uuid:e427ce1a-3e80-43d0-ad6f-89ec42e46363"
 CHILD_UDN = "uuid:6788EC8C-DC78-54A8-B763-94685B418523"
 GRANDCHILD_UDN = "uuid:0a0b0c0d-0000-4000-8000-000000000003"
-BASIC = "urn:schemas-upnp-org:device:Basic:1"
 PNG = b"\x89PNG\r\n\x1a\n(only its length matters here)"
 
 
@@ -141,18 +140,6 @@ def service(
         f"urn:{domain}:serviceId:{name}",
         sd or thermometer(),
     )
-
-
-def device(**fields: object) -> Device:
-    values: dict[str, object] = {
-        "deviceType": BASIC,
-        "friendlyName": "Jambon 3000",
-        "manufacturer": "Boucherie numerique SAS",
-        "modelName": "Jambon",
-        "UDN": ROOT_UDN,
-    }
-    values.update(fields)
-    return Device(**values)  # type: ignore[arg-type]
 
 
 def tree() -> Device:

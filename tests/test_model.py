@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from support import BASIC, ROOT_UDN, device
 from upnp_announce.model import (
     Action,
     AllowedValueRange,
@@ -25,8 +26,6 @@ from upnp_announce.model import (
 quick = settings(database=None, deadline=None)
 
 PNG = b"\x89PNG\r\n\x1a\nnot really, but Icon only needs some bytes"
-ROOT_UDN = "uuid:e427ce1a-3e80-43d0-ad6f-89ec42e46363"
-BASIC = "urn:schemas-upnp-org:device:Basic:1"
 
 
 def udn(n: int) -> str:
@@ -46,18 +45,6 @@ def description() -> ServiceDescription:
 
 def service(serviceId: str = "urn:example-com:serviceId:Clock") -> Service:
     return Service("urn:example-com:service:Clock:1", serviceId, description())
-
-
-def device(**fields: object) -> Device:
-    values: dict[str, object] = {
-        "deviceType": BASIC,
-        "friendlyName": "Jambon 3000",
-        "manufacturer": "Boucherie numerique SAS",
-        "modelName": "Jambon",
-        "UDN": ROOT_UDN,
-    }
-    values.update(fields)
-    return Device(**values)  # type: ignore[arg-type]
 
 
 def problems(excinfo: pytest.ExceptionInfo[ModelError]) -> set[tuple[str, str]]:

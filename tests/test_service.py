@@ -98,10 +98,19 @@ def test_a_missing_interface_is_a_start_error() -> None:
     assert not service.running
 
 
-def test_one_binding_per_address_with_its_own_location() -> None:
-    from twisted.internet.testing import MemoryReactor
+def test_one_binding_per_address_with_its_own_location(monkeypatch: pytest.MonkeyPatch) -> None:
+    from twisted.internet.testing import MemoryReactorClock
 
-    memory = MemoryReactor()
+    from upnp_announce import ssdpserver
+
+    joined = []
+
+    def fakeListen(reactor, protocol, interfaces, *, ttl, port):  # type: ignore[no-untyped-def]
+        joined.append(([i.address for i in interfaces], ttl, port))
+        return None
+
+    monkeypatch.setattr(ssdpserver, "listen", fakeListen)
+    memory = MemoryReactorClock()
     adapters = [
         Adapter("eth0", 0x1001, (("192.0.2.7", 24),)),
         Adapter("eth1", 0x1001, (("198.51.100.9", 24),)),
@@ -119,6 +128,8 @@ def test_one_binding_per_address_with_its_own_location() -> None:
     ]
     assert [b.interface.name for b in bindings] == ["eth0", "eth1"]
     assert sorted(service.site._hosts) == [b"192.0.2.7:8080", b"198.51.100.9:8080"]
+    assert joined == [(["192.0.2.7", "198.51.100.9"], 2, 1900)]
+    assert service.ssdp is not None and service.ssdp.bindings == service.bindings
 
 
 def test_overrides_replace_the_configured_network() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from upnp_announce import config, description
+from upnp_announce.announce import announcements
 from upnp_announce._version import __version__
 from upnp_announce.model import Device
 
@@ -41,6 +42,9 @@ def _describe(loaded: config.Config, out: TextIO) -> None:
             walk(child, depth + 1)
 
     walk(loaded.device, 0)
+    out.write("SSDP announces (NT, then USN):\n")
+    for announcement in announcements(loaded.device):
+        out.write(f"  {announcement.nt}  {announcement.usn}\n")
     interfaces = " ".join(network.interfaces) if network.interfaces else "(all usable)"
     out.write(
         f"network: interfaces {interfaces}, httpPort {network.httpPort or '(any)'}, "

@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from twisted.application.service import MultiService
 from twisted.internet import defer, endpoints
-from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
+from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from upnp_announce import config as configmodule
-from upnp_announce import netif
+from upnp_announce import netif, ssdp, ssdpserver
 from upnp_announce.config import NetworkSettings
 from upnp_announce.model import Device
+from upnp_announce.ssdpserver import SSDPProtocol, SSDPServer
 from upnp_announce.web import DeviceSite
 
 __all__ = ["HTTPBinding", "StartError", "UPnPService"]
@@ -69,18 +71,23 @@ class UPnPService(MultiService):
         interfaces: Sequence[str] | None = None,
         httpPort: int | None = None,
         adapters: Callable[[], Iterable[netif.Adapter]] = netif.system_adapters,
+        rng: random.Random | None = None,
+        ssdpPort: int = ssdp.SSDP_PORT,
     ) -> None:
         """
         @param interfaces: overrides C{network.interfaces}.
         @param httpPort: overrides C{network.httpPort}.
-        @param reactor: an L{IReactorTCP} and L{IReactorTime}; by default the
-            global reactor.
+        @param reactor: an L{IReactorTCP}, L{IReactorMulticast} and
+            L{IReactorTime}; by default the global reactor.
         @param adapters: lists the machine's interfaces (for tests).
+        @param rng: the random source of SSDP delays (for tests).
+        @param ssdpPort: the SSDP port (for tests; SSDP is port 1900).
         """
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor
-        self._reactor: IReactorTCP | IReactorTime = reactor
+        # An IReactorTCP, IReactorMulticast and IReactorTime at once.
+        self._reactor: Any = reactor
         overrides: dict[str, Any] = {}
         if interfaces is not None:
             overrides["interfaces"] = tuple(dict.fromkeys(interfaces))
@@ -93,6 +100,11 @@ class UPnPService(MultiService):
         self._ports: list[IListeningPort] = []
         self.bindings: tuple[HTTPBinding, ...] = ()
         self._waiting: list[defer.Deferred[tuple[HTTPBinding, ...]]] = []
+        self._random = rng or random.Random()
+        self._ssdpPortNumber = ssdpPort
+        self._ssdpPort: Any = None
+        self.ssdp: SSDPServer | None = None
+        self._bootId = 0
 
     @classmethod
     def fromConfig(
@@ -172,11 +184,41 @@ class UPnPService(MultiService):
             for port in ports:
                 port.stopListening()
             raise StartError(_listenFailure(failed[0], self.network.httpPort))
-        self._ports = ports
-        self.bindings = tuple(
+        bindings = tuple(
             HTTPBinding(address, port.getHost().port)
             for address, port in zip(addresses, ports)
         )
+        protocol = SSDPProtocol(self._reactor)
+        try:
+            self._ssdpPort = ssdpserver.listen(
+                self._reactor,
+                protocol,
+                addresses,
+                ttl=self.network.ttl,
+                port=self._ssdpPortNumber,
+            )
+        except OSError as e:
+            for port in ports:
+                port.stopListening()
+            raise StartError(
+                f"cannot open the SSDP socket on port {self._ssdpPortNumber}: {e}"
+            ) from None
+        self._ports = ports
+        self.bindings = bindings
+        # BOOTID: seconds since the epoch in 31 bits, and more than the last.
+        self._bootId = max(self._bootId + 1, int(self._reactor.seconds()) & 0x7FFFFFFF)
+        self.ssdp = SSDPServer(
+            device=self.device,
+            configId=self.site.descriptions.configId,
+            bindings=bindings,
+            sender=protocol,
+            clock=self._reactor,
+            rng=self._random,
+            bootId=self._bootId,
+            maxAge=self.network.maxAge,
+        )
+        protocol.server = self.ssdp
+        self.ssdp.start()
         for binding in self.bindings:
             self.site.addAddress(binding.interface.address, binding.port)
             self.log.info(
@@ -191,20 +233,27 @@ class UPnPService(MultiService):
 
     def stopService(self) -> defer.Deferred[None]:
         """
-        Stop the children, then stop listening.
+        Say byebye over SSDP, then stop listening, then stop the children.
+
+        @return: fires once the byebye set is sent and every port is closed;
+            twistd waits for it before the process exits.
         """
-        stopped = defer.maybeDeferred(super().stopService)
+        ssdpServer, self.ssdp = self.ssdp, None
+        ssdpPort, self._ssdpPort = self._ssdpPort, None
         ports, self._ports = self._ports, []
         for binding in self.bindings:
             self.site.removeAddress(binding.interface.address, binding.port)
         self.bindings = ()
+        stopped = ssdpServer.stop() if ssdpServer is not None else defer.succeed(None)
 
-        def closePorts(_: object) -> defer.Deferred[Any]:
-            return defer.gatherResults(
-                [defer.maybeDeferred(port.stopListening) for port in ports]
-            )
+        def close(_: object) -> defer.Deferred[Any]:
+            closing = [port.stopListening for port in ports]
+            if ssdpPort is not None:
+                closing.append(ssdpPort.stopListening)
+            return defer.gatherResults([defer.maybeDeferred(f) for f in closing])
 
-        stopped.addCallback(closePorts)
+        stopped.addCallback(close)
+        stopped.addCallback(lambda _: super(UPnPService, self).stopService())
         stopped.addCallback(lambda _: None)
         return stopped
 

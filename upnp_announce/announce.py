@@ -1,0 +1,83 @@
+"""
+What a device tree announces over SSDP, and which announcements answer a
+search: pure functions of the model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from upnp_announce.model import Device
+
+__all__ = ["Announcement", "announcements", "matches"]
+
+ROOTDEVICE = "upnp:rootdevice"
+ALL = "ssdp:all"
+
+# A version is a positive whole number, without leading zeros.
+_TYPE = re.compile(r"(urn:[^:]+:(?:device|service):[^:]+):([1-9][0-9]{0,8})\Z")
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """
+    One (NT, USN) pair: sent as NT in a NOTIFY, as ST in a search reply.
+    """
+
+    nt: str
+    usn: str
+
+
+def announcements(root: Device) -> tuple[Announcement, ...]:
+    """
+    The 3+2d+k set of UDA 1.1 1.1.2: for the root device upnp:rootdevice,
+    its UUID and its type; for each embedded device its UUID and its type;
+    for each device, each distinct service type once.
+    """
+    found = [Announcement(ROOTDEVICE, f"{root.UDN}::{ROOTDEVICE}")]
+    for device in root.allDevices():
+        found.append(Announcement(device.UDN, device.UDN))
+        found.append(Announcement(device.deviceType, f"{device.UDN}::{device.deviceType}"))
+        for serviceType in dict.fromkeys(s.serviceType for s in device.services):
+            found.append(Announcement(serviceType, f"{device.UDN}::{serviceType}"))
+    return tuple(found)
+
+
+def _splitType(urn: str) -> tuple[str, int] | None:
+    match = _TYPE.match(urn)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def matches(st: str, root: Device) -> tuple[Announcement, ...]:
+    """
+    The replies to a search for C{st}, each with the ST to send.
+
+    C{ssdp:all}, C{upnp:rootdevice} and C{uuid:} match case-insensitively;
+    a device or service type matches our type at the same or a higher
+    version, and is answered with the version asked for (UDA 1.1 1.2.3);
+    a higher version than ours gets nothing.
+    """
+    everything = announcements(root)
+    lowered = st.lower()
+    if lowered == ALL:
+        return everything
+    if lowered == ROOTDEVICE:
+        return everything[:1]
+    if lowered.startswith("uuid:"):
+        return tuple(
+            Announcement(st, a.usn)
+            for a in everything
+            if a.nt == a.usn and a.usn.lower() == lowered
+        )
+    asked = _splitType(st)
+    if asked is None:
+        return ()
+    # One reply per device, even where it has two versions of the type.
+    replies: dict[Announcement, None] = {}
+    for announcement in everything:
+        ours = _splitType(announcement.nt)
+        if ours is not None and ours[0] == asked[0] and ours[1] >= asked[1]:
+            udn = announcement.usn.split("::", 1)[0]
+            replies[Announcement(st, f"{udn}::{st}")] = None
+    return tuple(replies)
