@@ -34,3 +34,60 @@ def test_the_broken_ini_example_gives_the_errors_shown(tmp_path, monkeypatch) ->
     with pytest.raises(SystemExit) as e:
         tap.Options().parseOptions(["--config", "broken.ini"])
     assert str(e.value.code).splitlines() == shown[1:]
+
+
+def test_the_readme_is_valid_restructuredtext() -> None:
+    from docutils.core import publish_doctree
+    from docutils.utils import SystemMessage
+
+    with open(os.path.join(ROOT, "README.rst"), encoding="utf-8") as f:
+        text = f.read()
+    try:
+        publish_doctree(text, settings_overrides={"halt_level": 2, "report_level": 2})
+    except SystemMessage as e:
+        raise AssertionError(f"README.rst: {e}") from None
+
+
+def test_the_provider_example_is_the_one_in_the_readme() -> None:
+    from test_embed import readme_code_blocks
+
+    with open(example("counter.py"), encoding="utf-8") as f:
+        assert f.read() in readme_code_blocks()
+    with open(os.path.join(ROOT, "README.rst"), encoding="utf-8") as f:
+        readme = f.read()
+    assert "[service:counter]\n    provider = counter:Counter\n" in readme
+
+
+def test_the_provider_example_works_end_to_end(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from twisted.internet.task import Clock
+
+    from support import MemoryHTTP, request
+    from upnp_announce import config, web
+
+    monkeypatch.syspath_prepend(os.path.dirname(example("counter.py")))
+    loaded = config.load(example("counter.ini"))
+    site = web.DeviceSite(loaded.device, reactor=Clock())
+    site.addAddress("127.0.0.1", 8000)
+    service = "urn:boucherie.example.com:service:Counter:1"
+
+    def call(action: str, arguments: str = "") -> tuple[int, bytes]:
+        body = (
+            '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">'
+            f'<s:Body><u:{action} xmlns:u="{service}">{arguments}</u:{action}></s:Body></s:Envelope>'
+        ).encode()
+        [response] = MemoryHTTP(site).send(request(
+            b"POST", b"/svc/Counter/control", body=body,
+            headers={b"Content-Type": b'text/xml; charset="utf-8"',
+                     b"SOAPACTION": f'"{service}#{action}"'.encode()},
+        ))
+        return response.status, response.body
+
+    assert call("Increment", "<Step>5</Step>") == (200, call("GetCount")[1].replace(
+        b"GetCountResponse", b"IncrementResponse").replace(b"CurrentCount", b"NewCount"))
+    assert b"<CurrentCount>5</CurrentCount>" in call("GetCount")[1]
+    status, body = call("Increment", "<Step>101</Step>")
+    assert status == 500 and b"<errorCode>601</errorCode>" in body
+    assert call("Reset")[0] == 200
+    status, body = call("Reset")
+    assert status == 500 and b"<errorCode>701</errorCode>" in body
+    assert b"<errorDescription>Already at zero</errorDescription>" in body

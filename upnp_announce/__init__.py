@@ -17,6 +17,7 @@ from upnp_announce.model import (
     StateVariable,
 )
 from upnp_announce.service import HTTPBinding, StartError, UPnPService
+from upnp_announce.soap import UPnPError
 
 __all__ = [
     "Action",
@@ -33,6 +34,7 @@ __all__ = [
     "ServiceDescription",
     "StartError",
     "StateVariable",
+    "UPnPError",
     "UPnPService",
     "__version__",
 ]

@@ -5,18 +5,15 @@ search: pure functions of the model.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from upnp_announce.model import Device
+from upnp_announce.model import Device, serves
 
 __all__ = ["Announcement", "announcements", "matches"]
 
 ROOTDEVICE = "upnp:rootdevice"
 ALL = "ssdp:all"
 
-# A version is a positive whole number, without leading zeros.
-_TYPE = re.compile(r"(urn:[^:]+:(?:device|service):[^:]+):([1-9][0-9]{0,8})\Z")
 
 
 @dataclass(frozen=True)
@@ -44,11 +41,6 @@ def announcements(root: Device) -> tuple[Announcement, ...]:
     return tuple(found)
 
 
-def _splitType(urn: str) -> tuple[str, int] | None:
-    match = _TYPE.match(urn)
-    return (match.group(1), int(match.group(2))) if match else None
-
-
 def matches(st: str, root: Device) -> tuple[Announcement, ...]:
     """
     The replies to a search for C{st}, each with the ST to send.
@@ -70,14 +62,10 @@ def matches(st: str, root: Device) -> tuple[Announcement, ...]:
             for a in everything
             if a.nt == a.usn and a.usn.lower() == lowered
         )
-    asked = _splitType(st)
-    if asked is None:
-        return ()
     # One reply per device, even where it has two versions of the type.
     replies: dict[Announcement, None] = {}
     for announcement in everything:
-        ours = _splitType(announcement.nt)
-        if ours is not None and ours[0] == asked[0] and ours[1] >= asked[1]:
+        if serves(announcement.nt, st):
             udn = announcement.usn.split("::", 1)[0]
             replies[Announcement(st, f"{udn}::{st}")] = None
     return tuple(replies)

@@ -17,10 +17,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from upnp_announce import images, ini
+from upnp_announce import images, ini, providers
 from upnp_announce.description import DescriptionError, parse_scpd
 from upnp_announce.model import Device, Icon, ModelError, Service
+from upnp_announce.provider import OptionError, service_model
 
 __all__ = [
     "Config",
@@ -49,9 +51,10 @@ DEVICE_KEYS = (
     "icons",
     "services",
     "devices",
+    "provider",
 )
 REQUIRED_DEVICE_KEYS = ("deviceType", "friendlyName", "manufacturer", "modelName")
-SERVICE_KEYS = ("serviceType", "serviceId", "scpd")
+SERVICE_KEYS = ("serviceType", "serviceId", "scpd", "provider")
 NETWORK_KEYS = ("interfaces", "httpPort", "maxAge", "ttl")
 
 # Keys whose value is a list; they may be empty.
@@ -409,10 +412,49 @@ class _Loader:
             return None
         return found
 
+    def _provider(self, section: str, kind: str) -> tuple[Any, tuple[str, ...], bool]:
+        """
+        Build the provider that C{section}'s C{provider} key names.
+
+        @return: the provider (or C{None} when there is no key), the
+            provider's own keys, and whether all went well (problems are
+            reported).
+        """
+        entry = self.sections[section].get("provider")
+        if entry is None or not entry.value:
+            return None, (), True
+        try:
+            factory = providers.resolve(entry.value, kind)
+        except providers.ProviderError as e:
+            self.problem(str(e), section, "provider")
+            return None, (), False
+        keys = tuple(factory.keys)
+        options = {}
+        for key in keys:
+            given = self.sections[section].get(key)
+            if given is not None:
+                options[key] = given.value
+        try:
+            return factory.build(options), keys, True
+        except OptionError as e:
+            self.problem(e.message, section, e.key)
+        except Exception as e:
+            self.problem(f"provider {entry.value!r} failed: {e}", section, "provider")
+        return None, keys, False
+
     def _loadDevice(self, section: str, ancestors: list[str], rootUDN: str | None) -> Device | None:
-        fields = self._fields(section, DEVICE_KEYS)
+        provider, ownKeys, ok = self._provider(section, "device")
+        given = self._fields(section, DEVICE_KEYS + ownKeys)
+        # Problems from here on stop this device from being built; those of
+        # its keys (above) do not stop the checks that follow.
         before = len(self.problems)
-        services = []
+        fields = {k: v for k, v in given.items() if k in DEVICE_KEYS}
+        if provider is not None:
+            # The section's keys override what the provider says.
+            fields = {"deviceType": provider.deviceType, **provider.fields, **fields}
+        services = (
+            [service_model(s) for s in provider.services] if provider is not None else []
+        )
         for target in self._references(section, fields, "services", "service") or ():
             if target not in self.servicesBuilt:
                 self.servicesBuilt[target] = self._loadService(target)
@@ -445,7 +487,13 @@ class _Loader:
             if child is not None:
                 children.append(child)
         icons = self._loadIcons(section, fields)
-        if not self._required(section, fields, REQUIRED_DEVICE_KEYS) or len(self.problems) > before:
+        # (A provider that failed leaves the required keys missing: that is
+        # one mistake, already reported.)
+        if (
+            not ok
+            or not self._required(section, fields, REQUIRED_DEVICE_KEYS)
+            or len(self.problems) > before
+        ):
             return None
         try:
             return Device(
@@ -500,8 +548,13 @@ class _Loader:
         return tuple(icons)
 
     def _loadService(self, section: str) -> Service | None:
-        fields = self._fields(section, SERVICE_KEYS)
-        if not self._required(section, fields, SERVICE_KEYS):
+        provider, ownKeys, ok = self._provider(section, "service")
+        fields = self._fields(section, SERVICE_KEYS + ownKeys)
+        if not ok:
+            return None
+        if provider is not None:
+            return self._providedService(section, fields, provider)
+        if not self._required(section, fields, ("serviceType", "serviceId", "scpd")):
             return None
         data = self._readReferred(section, "scpd", fields["scpd"])
         if data is None:
@@ -513,6 +566,33 @@ class _Loader:
             return None
         try:
             return Service(fields["serviceType"], fields["serviceId"], description)
+        except ModelError as e:
+            self._modelProblems(section, e)
+            return None
+
+    def _providedService(
+        self, section: str, fields: dict[str, str], provider: Any
+    ) -> Service | None:
+        """
+        A service whose provider gives its type and description; the section
+        may give it another serviceId.
+        """
+        if "scpd" in fields:
+            self.problem(
+                "cannot be combined with provider: the provider describes the service",
+                section,
+                "scpd",
+            )
+            return None
+        if fields.get("serviceType", provider.serviceType) != provider.serviceType:
+            self.problem(
+                f"the provider implements {provider.serviceType}; leave serviceType out",
+                section,
+                "serviceType",
+            )
+            return None
+        try:
+            return service_model(provider, fields.get("serviceId"))
         except ModelError as e:
             self._modelProblems(section, e)
             return None

@@ -41,6 +41,7 @@ __all__ = [
     "format_value",
     "is_numeric",
     "is_xml_text",
+    "xml_text",
     "parse_value",
 ]
 
@@ -529,3 +530,10 @@ def is_xml_text(text: str) -> bool:
     Whether XML 1.0 can carry C{text} (escaped where it must be).
     """
     return _XML_ILLEGAL_RE.search(text) is None
+
+
+def xml_text(text: str) -> str:
+    """
+    C{text} with each character XML 1.0 cannot carry replaced by U+FFFD.
+    """
+    return _XML_ILLEGAL_RE.sub("\ufffd", text)

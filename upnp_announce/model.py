@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from upnp_announce import datatypes
 
@@ -28,6 +29,8 @@ __all__ = [
     "Service",
     "ServiceDescription",
     "StateVariable",
+    "serves",
+    "split_type",
 ]
 
 _DOMAIN = r"[A-Za-z0-9][A-Za-z0-9.-]*"
@@ -55,6 +58,29 @@ LENGTH_LIMITS = {
     "modelNumber": 32,
     "serialNumber": 64,
 }
+
+
+_TYPE = re.compile(r"(urn:[^:]+:(?:device|service):[^:]+):([1-9][0-9]{0,8})\Z")
+
+
+def split_type(urn: str) -> tuple[str, int] | None:
+    """
+    A device or service type split into its name and version:
+    C{"urn:schemas-upnp-org:service:SwitchPower:1"} gives
+    C{("urn:schemas-upnp-org:service:SwitchPower", 1)}; C{None} if it is not
+    a type with a positive version.
+    """
+    match = _TYPE.match(urn)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def serves(ours: str, asked: str) -> bool:
+    """
+    Whether our type C{ours} answers for C{asked}: the same type at the same
+    or a lower version (UDA 1.1: a device is backwards compatible).
+    """
+    mine, theirs = split_type(ours), split_type(asked)
+    return mine is not None and theirs is not None and mine[0] == theirs[0] and mine[1] >= theirs[1]
 
 
 @dataclass(frozen=True)
@@ -273,6 +299,9 @@ class StateVariable:
     defaultValue: str | None = None
     allowedValues: tuple[str, ...] | None = None
     allowedValueRange: AllowedValueRange | None = None
+    # Not part of the SCPD: the longest string an action accepts (UPnP error
+    # 605 beyond it).
+    maxLength: int | None = None
 
     def __post_init__(self) -> None:
         _tuples(self, "allowedValues")
@@ -312,6 +341,8 @@ class StateVariable:
                 problems.append(
                     Problem("allowedValueList", f"{value!r} is listed twice")
                 )
+        if self.maxLength is not None and (type(self.maxLength) is not int or self.maxLength < 1):
+            problems.append(Problem("maxLength", f"{self.maxLength!r} is not a positive integer"))
         bounds = None
         if self.allowedValueRange is not None:
             bounds = self._checkRange(self.allowedValueRange, problems)
@@ -425,12 +456,16 @@ class ServiceDescription:
 @dataclass(frozen=True)
 class Service:
     """
-    A service of a device.
+    A service of a device: what it is, its description, and (optionally)
+    the provider that implements it.
     """
 
     serviceType: str
     serviceId: str
     description: ServiceDescription
+    # What implements the actions (an IServiceProvider), or None for a
+    # service that is only announced and described.
+    provider: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []

@@ -8,18 +8,20 @@ the device changes (L{DeviceSite.setDevice}).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
 from upnp_announce import description
+from upnp_announce.control import MAX_BODY, CappedBody, ControlResource
 from upnp_announce.model import Device
 from upnp_announce.product import SERVER
+from upnp_announce.resources import NOT_FOUND, REFUSED, StaticBytes
 
-__all__ = ["DeviceSite", "Leaf", "StaticBytes", "methodNotAllowed"]
+__all__ = ["DeviceSite", "buildTree", "putResource"]
 
 XML = description.CONTENT_TYPE
 HTML = b"text/html; charset=utf-8"
@@ -28,96 +30,24 @@ HTML = b"text/html; charset=utf-8"
 IDLE_TIMEOUT = 60.0
 
 
-def methodNotAllowed(request: IRequest, allowed: Sequence[bytes]) -> bytes:
-    """
-    Answer 405 with the Allow header.
-    """
-    request.setResponseCode(405)
-    request.setHeader(b"allow", b", ".join(allowed))
-    request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-    return b"Method Not Allowed\n"
-
-
-class Leaf(resource.Resource):
-    """
-    A leaf that answers the methods in C{allowedMethods}, each with its
-    C{render_METHOD} (C{render_M_POST} for M-POST; HEAD is answered by
-    C{render_GET}), and any other method with 405.
-
-    twisted.web would answer a method it does not know itself (SUBSCRIBE,
-    M-POST...) with 501 before asking the resource.
-    """
-
-    isLeaf = True
-    allowedMethods: tuple[bytes, ...] = ()
-
-    def render(self, request: IRequest) -> bytes | int:
-        method = request.method
-        if method == b"HEAD" and b"GET" in self.allowedMethods:
-            method = b"GET"
-        if method not in self.allowedMethods:
-            return methodNotAllowed(request, self.allowedMethods)
-        handler = getattr(self, "render_" + method.decode("ascii").replace("-", "_"))
-        return handler(request)  # type: ignore[no-any-return]
-
-
-class StaticBytes(Leaf):
-    """
-    Fixed bytes, for GET and HEAD.
-    """
-
-    allowedMethods = (b"GET", b"HEAD")
-
-    def __init__(self, body: bytes, contentType: bytes) -> None:
-        super().__init__()
-        self.body = body
-        self.contentType = contentType
-
-    def render_GET(self, request: IRequest) -> bytes:
-        if request.postpath not in ([], [b""]):
-            return _NOT_FOUND.render(request)
-        request.setHeader(b"content-type", self.contentType)
-        # For HEAD, twisted.web sends the Content-Length and drops the body.
-        return self.body
-
-
 class _Directory(resource.Resource):
     """
     An inner node of the tree: only its children exist.
     """
 
     def getChild(self, path: bytes, request: IRequest) -> resource.IResource:
-        return _NOT_FOUND
+        return NOT_FOUND
 
     def render(self, request: IRequest) -> bytes:
-        return _NOT_FOUND.render(request)
+        return NOT_FOUND.render(request)
 
 
-class _Fixed(resource.Resource):
+def buildTree(
+    rendered: description.Descriptions, root: Device, clock: IReactorTime
+) -> resource.Resource:
     """
-    A fixed plain-text answer with a status code, for any method and path.
-    """
-
-    isLeaf = True
-
-    def __init__(self, code: int, text: bytes) -> None:
-        super().__init__()
-        self.code = code
-        self.text = text
-
-    def render(self, request: IRequest) -> bytes:
-        request.setResponseCode(self.code)
-        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-        return self.text
-
-
-_NOT_FOUND = _Fixed(404, b"Not Found\n")
-_REFUSED = _Fixed(403, b"The Host header must be one of this device's own addresses.\n")
-
-
-def buildTree(rendered: description.Descriptions, root: Device) -> resource.Resource:
-    """
-    The resource tree that serves C{rendered}.
+    The resource tree that serves C{rendered}, and the controlURL of each
+    service.
     """
     tree = _Directory()
     entries: list[tuple[str, resource.Resource]] = [
@@ -130,6 +60,8 @@ def buildTree(rendered: description.Descriptions, root: Device) -> resource.Reso
         for index, icon in enumerate(device.icons):
             path = rendered.layout.icons[(device.UDN, index)]
             entries.append((path, StaticBytes(icon.data, icon.mimetype.encode("ascii"))))
+    for paths in rendered.layout.services:
+        entries.append((paths.control, ControlResource(paths.service, clock)))
     for path, leaf in entries:
         putResource(tree, path, leaf)
     return tree
@@ -170,6 +102,9 @@ class DeviceSite(server.Site):
         @param timeout: seconds an idle connection is kept open.
         @param reactor: an L{IReactorTime} for the connection timeouts.
         """
+        if reactor is None:
+            from twisted.internet import reactor
+        self._clock: IReactorTime = reactor
         self._hosts: set[bytes] = set()
         self.setDevice(device)
         super().__init__(
@@ -183,14 +118,14 @@ class DeviceSite(server.Site):
         """
         self.device = device
         self.descriptions = description.render(device)
-        self._tree = buildTree(self.descriptions, device)
+        self._tree = buildTree(self.descriptions, device, self._clock)
         self.resource = self._tree
 
-    def putResource(self, path: str, leaf: resource.Resource) -> None:
+    def getContentFile(self, length: int | None) -> CappedBody:
         """
-        Serve C{leaf} at C{path} as well (control and event URLs).
+        Request bodies are kept in memory up to the SOAP limit and no further.
         """
-        putResource(self._tree, path, leaf)
+        return CappedBody(MAX_BODY, length)
 
     def addAddress(self, host: str, port: int) -> None:
         """
@@ -210,7 +145,7 @@ class DeviceSite(server.Site):
             self._log.debug(
                 "Refused a request for {host!r}: not one of our addresses", host=host
             )
-            return _REFUSED
+            return REFUSED
         return super().getResourceFor(request)  # type: ignore[no-any-return]
 
 

@@ -1,0 +1,3 @@
+from upnp_announce.binarylight import binarylight
+
+__all__ = ["binarylight"]

@@ -1,0 +1,158 @@
+"""
+SOAP envelopes of UPnP control: requests read into frozen values, responses
+and faults written to bytes. Pure: no I/O, no logging.
+
+What we write is shaped for the strictest control points: the envelope
+declares the SOAP namespace first, and the fault's C{UPnPError} element is
+unprefixed in the control namespace (upnpclient reads it by its qualified
+name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from lxml import etree
+
+from upnp_announce import xmlsafe
+from upnp_announce.datatypes import xml_text
+
+__all__ = [
+    "CONTROL_NS",
+    "ENVELOPE_NS",
+    "SOAPError",
+    "SOAPRequest",
+    "UPnPError",
+    "fault",
+    "parse_request",
+    "response",
+]
+
+ENVELOPE_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+ENCODING = "http://schemas.xmlsoap.org/soap/encoding/"
+CONTROL_NS = "urn:schemas-upnp-org:control-1-0"
+
+# UDA 1.1 3.2.2, and UDA 1.0's 404 for QueryStateVariable.
+ERROR_DESCRIPTIONS = {
+    401: "Invalid Action",
+    402: "Invalid Args",
+    404: "Invalid Var",
+    501: "Action Failed",
+    600: "Argument Value Invalid",
+    601: "Argument Value Out of Range",
+    602: "Optional Action Not Implemented",
+    603: "Out of Memory",
+    604: "Human Intervention Required",
+    605: "String Argument Too Long",
+}
+
+
+class UPnPError(Exception):
+    """
+    A UPnP fault: raise it from an action to answer with C{code}; the
+    control-point side raises it for a fault a device sent.
+
+    @ivar code: the errorCode (401, 402, 501, 600..., 7xx, 8xx).
+    @ivar description: the errorDescription.
+    """
+
+    def __init__(self, code: int, description: str | None = None) -> None:
+        self.code = code
+        self.description = (
+            description if description is not None else ERROR_DESCRIPTIONS.get(code, "Error")
+        )
+        super().__init__(code, self.description)
+
+    def __str__(self) -> str:
+        return f"UPnP error {self.code}: {self.description}"
+
+
+class SOAPError(ValueError):
+    """
+    The body is not a SOAP envelope holding one action call.
+    """
+
+
+@dataclass(frozen=True)
+class SOAPRequest:
+    """
+    An action call: the action element's namespace (the serviceType) and
+    local name, and its children as (local name, text) pairs, in order.
+    """
+
+    namespace: str | None
+    action: str
+    arguments: tuple[tuple[str, str], ...]
+
+
+def parse_request(body: bytes, *, maxBytes: int = 65536) -> SOAPRequest:
+    """
+    Read an action call from a SOAP envelope.
+
+    @raise SOAPError: for anything else, including a DOCTYPE or a body over
+        the limits.
+    """
+    try:
+        root = xmlsafe.parse(body, maxBytes=maxBytes, maxDepth=16, maxElements=2000)
+    except xmlsafe.UnsafeXML as e:
+        raise SOAPError(str(e)) from None
+    if root.tag != f"{{{ENVELOPE_NS}}}Envelope":
+        raise SOAPError("the root element is not a SOAP Envelope")
+    bodies = [c for c in root if c.tag == f"{{{ENVELOPE_NS}}}Body"]
+    if len(bodies) != 1:
+        raise SOAPError("the Envelope has no Body, or more than one")
+    calls = [c for c in bodies[0] if isinstance(c.tag, str)]
+    if len(calls) != 1:
+        raise SOAPError("the Body does not hold exactly one action element")
+    call = calls[0]
+    name = etree.QName(call)
+    arguments = []
+    for child in call:
+        if not isinstance(child.tag, str):
+            continue
+        if len(child):
+            raise SOAPError(f"argument {etree.QName(child).localname!r} has child elements")
+        arguments.append((etree.QName(child).localname, child.text or ""))
+    return SOAPRequest(name.namespace, name.localname, tuple(arguments))
+
+
+# A bare CR would reach the other side as a line feed (XML normalises line
+# ends); as a character reference it stays a CR.
+_ENTITIES = {"\r": "&#13;"}
+
+_HEAD = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    f'<s:Envelope xmlns:s="{ENVELOPE_NS}" s:encodingStyle="{ENCODING}">'
+    "<s:Body>"
+)
+_TAIL = "</s:Body></s:Envelope>\n"
+
+
+def response(namespace: str, action: str, arguments: Sequence[tuple[str, str]]) -> bytes:
+    """
+    The C{u:ActionResponse} envelope with the out-arguments, in order.
+    """
+    parts = [_HEAD, f"<u:{action}Response xmlns:u={quoteattr(namespace)}>"]
+    parts.extend(f"<{name}>{escape(value, _ENTITIES)}</{name}>" for name, value in arguments)
+    parts.append(f"</u:{action}Response>")
+    parts.append(_TAIL)
+    return "".join(parts).encode("utf-8")
+
+
+def fault(code: int, description: str) -> bytes:
+    """
+    The UPnP fault envelope (sent with HTTP status 500).
+    """
+    return "".join(
+        [
+            _HEAD,
+            "<s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring>",
+            f'<detail><UPnPError xmlns="{CONTROL_NS}">',
+            f"<errorCode>{code}</errorCode>",
+            f"<errorDescription>{escape(xml_text(description), _ENTITIES)}</errorDescription>",
+            "</UPnPError></detail></s:Fault>",
+            _TAIL,
+        ]
+    ).encode("utf-8")
