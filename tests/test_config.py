@@ -603,7 +603,8 @@ def test_unknown_key_in_network_section(base: Path) -> None:
 
 
 SECTIONS = (
-    "unknown section; the sections are [device], [device:NAME], [service:NAME] and [network]"
+    "unknown section; the sections are [device], [device:NAME], [service:NAME], "
+    "[network] and [eventing]"
 )
 
 

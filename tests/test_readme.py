@@ -91,3 +91,28 @@ def test_the_provider_example_works_end_to_end(monkeypatch) -> None:  # type: ig
     status, body = call("Reset")
     assert status == 500 and b"<errorCode>701</errorCode>" in body
     assert b"<errorDescription>Already at zero</errorDescription>" in body
+
+
+def test_the_ticker_example_is_the_one_in_the_readme_and_events() -> None:
+    import importlib.util
+
+    from twisted.internet.task import Clock
+
+    from test_embed import readme_code_blocks
+
+    with open(example("ticker.py"), encoding="utf-8") as f:
+        assert f.read() in readme_code_blocks()
+    spec = importlib.util.spec_from_file_location("ticker_example", example("ticker.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    clock = Clock()
+    ticker = module.Ticker(clock=clock)
+    heard: list[tuple[str, object]] = []
+    ticker.watch(lambda name, value: heard.append((name, value)))
+    clock.advance(1)
+    clock.advance(1)
+    assert heard == [("Ticks", 1), ("Ticks", 2)]
+    assert ticker.callAction("GetTicks", {}) == {"CurrentTicks": 2}
+    assert ticker.description.stateVariable("Ticks").maximumRate == 5
+    ticker.loop.stop()

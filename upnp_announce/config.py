@@ -21,7 +21,8 @@ from typing import Any
 
 from upnp_announce import images, ini, providers
 from upnp_announce.description import DescriptionError, parse_scpd
-from upnp_announce.model import Device, Icon, ModelError, Service
+from upnp_announce.eventing import EventingSettings
+from upnp_announce.model import DESCRIPTION_FIELDS, Device, Icon, ModelError, Service
 from upnp_announce.provider import OptionError, service_model
 
 __all__ = [
@@ -35,19 +36,8 @@ __all__ = [
     "parse",
 ]
 
-DEVICE_KEYS = (
-    "deviceType",
-    "friendlyName",
-    "manufacturer",
-    "manufacturerURL",
-    "modelDescription",
-    "modelName",
-    "modelNumber",
-    "modelURL",
-    "serialNumber",
-    "udn",
-    "UPC",
-    "presentationURL",
+# The UDA fields (UDN is spelled udn), then what makes up the tree.
+DEVICE_KEYS = tuple("udn" if f == "UDN" else f for f in DESCRIPTION_FIELDS) + (
     "icons",
     "services",
     "devices",
@@ -56,6 +46,13 @@ DEVICE_KEYS = (
 REQUIRED_DEVICE_KEYS = ("deviceType", "friendlyName", "manufacturer", "modelName")
 SERVICE_KEYS = ("serviceType", "serviceId", "scpd", "provider")
 NETWORK_KEYS = ("interfaces", "httpPort", "maxAge", "ttl")
+EVENTING_KEYS = (
+    "callbacks",
+    "minTimeout",
+    "maxTimeout",
+    "maxSubscriptions",
+    "maxSubscriptionsPerSource",
+)
 
 # Keys whose value is a list; they may be empty.
 _LIST_KEYS = frozenset({"icons", "services", "devices", "interfaces"})
@@ -90,7 +87,7 @@ class NetworkSettings:
         problems = [
             f"{name}: {message}"
             for name in ("httpPort", "maxAge", "ttl")
-            if (message := _networkProblem(name, getattr(self, name))) is not None
+            if (message := _boundsProblem(name, getattr(self, name))) is not None
         ]
         if self.interfaces is not None and not self.interfaces:
             problems.append("interfaces: lists no interface")
@@ -98,16 +95,21 @@ class NetworkSettings:
             raise ValueError("; ".join(problems))
 
 
-_NETWORK_BOUNDS = {
+# Whole-number keys: their bounds, and why where it is not obvious.
+_BOUNDS = {
     "httpPort": (0, 65535, ""),
     # UDA 1.1: max-age should be at least 1800; a day is plenty.
     "maxAge": (1800, 86400, " (UDA 1.1 asks for at least 1800 seconds)"),
     "ttl": (1, 255, ""),
+    "minTimeout": (1, 604800, ""),
+    "maxTimeout": (1, 604800, ""),
+    "maxSubscriptions": (1, 100000, ""),
+    "maxSubscriptionsPerSource": (1, 100000, ""),
 }
 
 
-def _networkProblem(name: str, value: int) -> str | None:
-    low, high, why = _NETWORK_BOUNDS[name]
+def _boundsProblem(name: str, value: int) -> str | None:
+    low, high, why = _BOUNDS[name]
     if type(value) is not int or not low <= value <= high:
         return f"{value!r} is not a whole number from {low} to {high}{why}"
     return None
@@ -124,6 +126,7 @@ class Config:
     path: str
     device: Device
     network: NetworkSettings = NetworkSettings()
+    eventing: EventingSettings = EventingSettings()
 
 
 @dataclass(frozen=True)
@@ -278,20 +281,21 @@ class _Loader:
             )
         device = self._loadDevices()
         network = self._loadNetwork()
+        eventing = self._loadEventing()
         for name in self.sections:
             kind = name.split(":", 1)[0]
-            if name != "network" and kind not in ("device", "service"):
+            if name not in ("network", "eventing") and kind not in ("device", "service"):
                 self.problem(
                     "unknown section; the sections are [device], [device:NAME], "
-                    "[service:NAME] and [network]"
-                    + _suggest(kind, ("device", "service", "network")),
+                    "[service:NAME], [network] and [eventing]"
+                    + _suggest(kind, ("device", "service", "network", "eventing")),
                     name,
                 )
-        if self.problems or device is None or network is None:
+        if self.problems or device is None or network is None or eventing is None:
             raise ConfigError(
                 sorted(self.problems, key=lambda p: (p.line is None, p.line or 0))
             )
-        return Config(self.path, device, network)
+        return Config(self.path, device, network, eventing)
 
     def _fields(self, section: str, known: tuple[str, ...]) -> dict[str, str]:
         """
@@ -353,21 +357,73 @@ class _Loader:
                              "network", "interfaces")
             ok = bool(names)
             settings["interfaces"] = tuple(names or ())
-        for key in ("httpPort", "maxAge", "ttl"):
+        numbers = self._numbers("network", fields, ("httpPort", "maxAge", "ttl"))
+        if numbers is None:
+            return None
+        return NetworkSettings(**settings, **numbers) if ok else None  # type: ignore[arg-type]
+
+    def _numbers(
+        self, section: str, fields: dict[str, str], keys: tuple[str, ...]
+    ) -> dict[str, int] | None:
+        """
+        The whole-number C{keys} that C{fields} has, within their bounds;
+        C{None} (reported) when one is not.
+        """
+        numbers = {}
+        ok = True
+        for key in keys:
             if key not in fields:
                 continue
             raw = fields[key]
-            number = int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else None
+            number = int(raw) if re.fullmatch(r"[0-9]{1,30}", raw) else None
             message = (
-                _networkProblem(key, number)
+                _boundsProblem(key, number)
                 if number is not None
                 else f"{raw!r} is not a whole number"
             )
             if message is not None:
-                self.problem(message, "network", key)
+                self.problem(message, section, key)
                 ok = False
-            settings[key] = number
-        return NetworkSettings(**settings) if ok else None  # type: ignore[arg-type]
+            elif number is not None:
+                numbers[key] = number
+        return numbers if ok else None
+
+    # -- [eventing] ----------------------------------------------------------
+
+    def _loadEventing(self) -> EventingSettings | None:
+        if "eventing" not in self.sections:
+            return EventingSettings()
+        fields = self._fields("eventing", EVENTING_KEYS)
+        settings: dict[str, object] = {}
+        ok = True
+        if "callbacks" in fields:
+            if fields["callbacks"] in ("requester", "subnet"):
+                settings["callbacks"] = fields["callbacks"]
+            else:
+                self.problem(
+                    f"{fields['callbacks']!r} is neither 'requester' nor 'subnet'",
+                    "eventing", "callbacks",
+                )
+                ok = False
+        numbers = self._numbers(
+            "eventing", fields,
+            ("minTimeout", "maxTimeout", "maxSubscriptions", "maxSubscriptionsPerSource"),
+        )
+        if numbers is None:
+            return None
+        settings.update(numbers)
+        low = numbers.get("minTimeout", EventingSettings.minTimeout)
+        high = numbers.get("maxTimeout", EventingSettings.maxTimeout)
+        if ok and low > high:
+            # Point at a key the file has.
+            if "minTimeout" in numbers:
+                self.problem(f"is greater than maxTimeout ({high})", "eventing", "minTimeout")
+            else:
+                self.problem(
+                    f"is less than minTimeout ({low} by default)", "eventing", "maxTimeout"
+                )
+            ok = False
+        return EventingSettings(**settings) if ok else None  # type: ignore[arg-type]
 
     # -- [device], [device:NAME], [service:NAME] --------------------------------
 

@@ -18,6 +18,7 @@ from lxml import etree
 
 from upnp_announce import xmlsafe
 from upnp_announce.model import (
+    DESCRIPTION_FIELDS,
     Action,
     AllowedValueRange,
     Argument,
@@ -35,6 +36,7 @@ __all__ = [
     "Descriptions",
     "Layout",
     "ServicePaths",
+    "evented",
     "layout",
     "parse_scpd",
     "render",
@@ -83,6 +85,13 @@ class Layout:
 
 def _devicePrefix(root: Device, device: Device) -> str:
     return "" if device is root else "/dev/" + device.UDN[len("uuid:") :].lower()
+
+
+def evented(service: Service) -> bool:
+    """
+    Whether C{service} has an evented state variable (and so an eventSubURL).
+    """
+    return any(v.sendEvents for v in service.description.stateVariables)
 
 
 def layout(root: Device) -> Layout:
@@ -188,21 +197,11 @@ def _deviceDescription(root: Device, plan: Layout) -> etree._Element:
     return doc
 
 
-_OPTIONAL_BEFORE_UDN = (
-    "manufacturerURL",
-    "modelDescription",
-    "modelName",
-    "modelNumber",
-    "modelURL",
-    "serialNumber",
-)
-
-
 def _deviceElement(device: Device, plan: Layout) -> etree._Element:
     element = etree.Element("device")
     # The order of UDA 1.1's device schema.
-    for name in ("deviceType", "friendlyName", "manufacturer", *_OPTIONAL_BEFORE_UDN,
-                 "UDN", "UPC"):
+    # presentationURL comes last, after the lists.
+    for name in DESCRIPTION_FIELDS[:-1]:
         value = getattr(device, name)
         if value is not None:
             _sub(element, name, value)
@@ -224,7 +223,8 @@ def _deviceElement(device: Device, plan: Layout) -> etree._Element:
             _sub(entry, "serviceId", paths.service.serviceId)
             _sub(entry, "SCPDURL", paths.scpd)
             _sub(entry, "controlURL", paths.control)
-            _sub(entry, "eventSubURL", paths.event)
+            # UDA 1.1: empty for a service without evented variables.
+            _sub(entry, "eventSubURL", paths.event if evented(paths.service) else "")
     if device.devices:
         deviceList = _sub(element, "deviceList")
         for child in device.devices:

@@ -49,6 +49,24 @@ UPC = re.compile(r"[0-9]{12}\Z")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}\Z")
 _MIMETYPE = re.compile(r"image/[a-z0-9][a-z0-9.+-]*\Z")
 
+# The text fields of a device description, in the order of UDA 1.1's schema
+# (iconList, serviceList and deviceList come between UPC and
+# presentationURL).
+DESCRIPTION_FIELDS = (
+    "deviceType",
+    "friendlyName",
+    "manufacturer",
+    "manufacturerURL",
+    "modelDescription",
+    "modelName",
+    "modelNumber",
+    "modelURL",
+    "serialNumber",
+    "UDN",
+    "UPC",
+    "presentationURL",
+)
+
 # UDA 1.1 2.3: "Should be < N characters" for these fields.
 LENGTH_LIMITS = {
     "friendlyName": 64,
@@ -300,8 +318,11 @@ class StateVariable:
     allowedValues: tuple[str, ...] | None = None
     allowedValueRange: AllowedValueRange | None = None
     # Not part of the SCPD: the longest string an action accepts (UPnP error
-    # 605 beyond it).
+    # 605 beyond it), and event moderation (UDA 1.1 4.3.2): at most one event
+    # per maximumRate seconds, and only changes of at least minimumDelta.
     maxLength: int | None = None
+    maximumRate: float | None = None
+    minimumDelta: float | None = None
 
     def __post_init__(self) -> None:
         _tuples(self, "allowedValues")
@@ -343,6 +364,16 @@ class StateVariable:
                 )
         if self.maxLength is not None and (type(self.maxLength) is not int or self.maxLength < 1):
             problems.append(Problem("maxLength", f"{self.maxLength!r} is not a positive integer"))
+        for name in ("maximumRate", "minimumDelta"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not self.sendEvents:
+                problems.append(Problem(name, "is only for evented variables"))
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                problems.append(Problem(name, f"{value!r} is not a positive number"))
+        if self.minimumDelta is not None and not datatypes.is_numeric(self.dataType):
+            problems.append(Problem("minimumDelta", f"is only for numeric variables, not {self.dataType}"))
         bounds = None
         if self.allowedValueRange is not None:
             bounds = self._checkRange(self.allowedValueRange, problems)

@@ -75,6 +75,10 @@ class StateVariable:
         numeric variable, as Python values.
     @param maxLength: the longest string an action may be given (fault 605
         beyond it).
+    @param maximumRate: event moderation: at most one event for this
+        variable per this many seconds (the latest value is sent).
+    @param minimumDelta: event moderation: a numeric variable is evented only
+        when it moved at least this much since its last event.
     @param name: the UPnP name, when it cannot be the attribute's.
     """
 
@@ -88,6 +92,8 @@ class StateVariable:
         allowed: Sequence[str] | None = None,
         range: tuple[object, object] | tuple[object, object, object] | None = None,
         maxLength: int | None = None,
+        maximumRate: float | None = None,
+        minimumDelta: float | None = None,
         name: str | None = None,
     ) -> None:
         self.dataType = dataType
@@ -97,6 +103,8 @@ class StateVariable:
         self.allowed = tuple(allowed) if allowed is not None else None
         self.range = range
         self.maxLength = maxLength
+        self.maximumRate = maximumRate
+        self.minimumDelta = minimumDelta
         self.name = name or ""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -128,6 +136,8 @@ class StateVariable:
             allowedValues=self.allowed,
             allowedValueRange=valueRange,
             maxLength=self.maxLength,
+            maximumRate=self.maximumRate,
+            minimumDelta=self.minimumDelta,
         )
 
     def __get__(self, instance: ServiceProvider | None, owner: type) -> Any:

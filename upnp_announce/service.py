@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from upnp_announce import config as configmodule
 from upnp_announce import netif, ssdp, ssdpserver
 from upnp_announce.config import NetworkSettings
+from upnp_announce.eventing import EventingSettings
 from upnp_announce.model import Device
 from upnp_announce.ssdpserver import SSDPProtocol, SSDPServer
 from upnp_announce.web import DeviceSite
@@ -73,6 +74,7 @@ class UPnPService(MultiService):
         adapters: Callable[[], Iterable[netif.Adapter]] = netif.system_adapters,
         rng: random.Random | None = None,
         ssdpPort: int = ssdp.SSDP_PORT,
+        eventing: EventingSettings = EventingSettings(),
     ) -> None:
         """
         @param interfaces: overrides C{network.interfaces}.
@@ -82,6 +84,7 @@ class UPnPService(MultiService):
         @param adapters: lists the machine's interfaces (for tests).
         @param rng: the random source of SSDP delays (for tests).
         @param ssdpPort: the SSDP port (for tests; SSDP is port 1900).
+        @param eventing: the GENA settings.
         """
         super().__init__()
         if reactor is None:
@@ -95,7 +98,7 @@ class UPnPService(MultiService):
             overrides["httpPort"] = httpPort
         self.network = dataclasses.replace(network, **overrides)
         self.device = device
-        self.site = DeviceSite(device, reactor=reactor)
+        self.site = DeviceSite(device, reactor=reactor, eventing=eventing)
         self._adapters = adapters
         self._ports: list[IListeningPort] = []
         self.bindings: tuple[HTTPBinding, ...] = ()
@@ -128,6 +131,7 @@ class UPnPService(MultiService):
             reactor=reactor,
             interfaces=interfaces,
             httpPort=httpPort,
+            eventing=loaded.eventing,
         )
 
     def whenListening(self) -> defer.Deferred[tuple[HTTPBinding, ...]]:
@@ -220,7 +224,9 @@ class UPnPService(MultiService):
         protocol.server = self.ssdp
         self.ssdp.start()
         for binding in self.bindings:
-            self.site.addAddress(binding.interface.address, binding.port)
+            self.site.addAddress(
+                binding.interface.address, binding.port, binding.interface.network
+            )
             self.log.info(
                 "Serving {name} on {interface} at {location}",
                 name=self.device.friendlyName,
@@ -244,12 +250,14 @@ class UPnPService(MultiService):
         for binding in self.bindings:
             self.site.removeAddress(binding.interface.address, binding.port)
         self.bindings = ()
+        self.site.stopEventing()
         stopped = ssdpServer.stop() if ssdpServer is not None else defer.succeed(None)
 
         def close(_: object) -> defer.Deferred[Any]:
             closing = [port.stopListening for port in ports]
             if ssdpPort is not None:
                 closing.append(ssdpPort.stopListening)
+            closing.append(self.site.notifier.close)
             return defer.gatherResults([defer.maybeDeferred(f) for f in closing])
 
         stopped.addCallback(close)

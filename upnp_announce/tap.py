@@ -100,6 +100,7 @@ def makeUPnPService(
         reactor=reactor,
         interfaces=interfaces or None,
         httpPort=httpPort,
+        eventing=loaded.eventing,
     )
 
 

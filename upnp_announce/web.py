@@ -8,6 +8,7 @@ the device changes (L{DeviceSite.setDevice}).
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
@@ -17,6 +18,13 @@ from twisted.web.iweb import IRequest
 
 from upnp_announce import description
 from upnp_announce.control import MAX_BODY, CappedBody, ControlResource
+from upnp_announce.eventing import (
+    EventingSettings,
+    EventResource,
+    HTTPNotifier,
+    Notifier,
+    ServiceEventing,
+)
 from upnp_announce.model import Device
 from upnp_announce.product import SERVER
 from upnp_announce.resources import NOT_FOUND, REFUSED, StaticBytes
@@ -43,11 +51,14 @@ class _Directory(resource.Resource):
 
 
 def buildTree(
-    rendered: description.Descriptions, root: Device, clock: IReactorTime
+    rendered: description.Descriptions,
+    root: Device,
+    clock: IReactorTime,
+    events: dict[str, EventResource],
 ) -> resource.Resource:
     """
-    The resource tree that serves C{rendered}, and the controlURL of each
-    service.
+    The resource tree that serves C{rendered}, the controlURL of each
+    service, and C{events} (eventSubURL path to its resource).
     """
     tree = _Directory()
     entries: list[tuple[str, resource.Resource]] = [
@@ -62,6 +73,7 @@ def buildTree(
             entries.append((path, StaticBytes(icon.data, icon.mimetype.encode("ascii"))))
     for paths in rendered.layout.services:
         entries.append((paths.control, ControlResource(paths.service, clock)))
+    entries += events.items()
     for path, leaf in entries:
         putResource(tree, path, leaf)
     return tree
@@ -96,16 +108,30 @@ class DeviceSite(server.Site):
     _log = Logger()
 
     def __init__(
-        self, device: Device, *, reactor: Any = None, timeout: float = IDLE_TIMEOUT
+        self,
+        device: Device,
+        *,
+        reactor: Any = None,
+        timeout: float = IDLE_TIMEOUT,
+        eventing: EventingSettings = EventingSettings(),
+        notifier: Notifier | None = None,
     ) -> None:
         """
         @param timeout: seconds an idle connection is kept open.
-        @param reactor: an L{IReactorTime} for the connection timeouts.
+        @param reactor: an L{IReactorTime} for the connection timeouts and
+            the actions' and events' timers (and an L{IReactorTCP} for
+            NOTIFYs, unless C{notifier} is given).
+        @param eventing: the GENA settings.
+        @param notifier: sends NOTIFYs; by default an L{HTTPNotifier}.
         """
         if reactor is None:
             from twisted.internet import reactor
         self._clock: IReactorTime = reactor
         self._hosts: set[bytes] = set()
+        self._networks: dict[str, ipaddress.IPv4Network] = {}
+        self.eventingSettings = eventing
+        self.notifier = notifier if notifier is not None else HTTPNotifier(reactor, eventing)
+        self.eventing: dict[str, ServiceEventing] = {}
         self.setDevice(device)
         super().__init__(
             self._tree, parsePOSTFormSubmission=False, timeout=timeout, reactor=reactor
@@ -116,10 +142,30 @@ class DeviceSite(server.Site):
         """
         Serve C{device}: render its descriptions and rebuild the tree.
         """
+        self.stopEventing()
         self.device = device
         self.descriptions = description.render(device)
-        self._tree = buildTree(self.descriptions, device, self._clock)
+        self.eventing = {
+            paths.event: ServiceEventing(
+                paths.service, self.eventingSettings, self._clock, self.notifier
+            )
+            for paths in self.descriptions.layout.services
+            if description.evented(paths.service)
+        }
+        events = {
+            path: EventResource(eventing, self._networks.get)
+            for path, eventing in self.eventing.items()
+        }
+        self._tree = buildTree(self.descriptions, device, self._clock, events)
         self.resource = self._tree
+
+    def stopEventing(self) -> None:
+        """
+        Drop every subscription and stop watching the providers.
+        """
+        for eventing in self.eventing.values():
+            eventing.stop()
+        self.eventing = {}
 
     def getContentFile(self, length: int | None) -> CappedBody:
         """
@@ -127,16 +173,22 @@ class DeviceSite(server.Site):
         """
         return CappedBody(MAX_BODY, length)
 
-    def addAddress(self, host: str, port: int) -> None:
+    def addAddress(
+        self, host: str, port: int, network: ipaddress.IPv4Network | None = None
+    ) -> None:
         """
-        Accept requests whose Host is C{host:port}.
+        Accept requests whose Host is C{host:port}; C{network} is the subnet
+        of that address's interface (for the eventing callback policy).
         """
         literal = f"[{host}]" if ":" in host else host
         self._hosts.add(f"{literal}:{port}".encode("ascii"))
+        if network is not None:
+            self._networks[host] = network
 
     def removeAddress(self, host: str, port: int) -> None:
         literal = f"[{host}]" if ":" in host else host
         self._hosts.discard(f"{literal}:{port}".encode("ascii"))
+        self._networks.pop(host, None)
 
     def getResourceFor(self, request: IRequest) -> resource.Resource:
         request.setHeader(b"server", SERVER_BYTES)

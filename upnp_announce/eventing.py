@@ -1,0 +1,666 @@
+"""
+GENA eventing: subscriptions at each service's eventSubURL, and the NOTIFYs
+that tell subscribers of every change.
+
+L{ServiceEventing} holds the logic on an injected clock: subscriptions, their
+expiry, SEQ, coalescing of the changes made in one reactor turn, moderation
+(maximumRate, minimumDelta), one NOTIFY in flight per subscription, retries
+over the callback URLs, dropping subscribers that answer 412 or keep failing.
+L{EventResource} is the HTTP side: SUBSCRIBE and UNSUBSCRIBE with UDA 1.1's
+status codes, and the callback policy that stops CallStranger
+(CVE-2020-12695). L{HTTPNotifier} sends NOTIFYs with twisted.web's Agent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from twisted.internet import defer, protocol, task
+from twisted.internet.protocol import connectionDone
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.iweb import IBodyProducer
+from twisted.web.server import Request
+from zope.interface import implementer
+
+from upnp_announce import datatypes, gena
+from upnp_announce.model import Service
+from upnp_announce.resources import Leaf
+
+__all__ = [
+    "EventResource",
+    "EventingSettings",
+    "HTTPNotifier",
+    "Refused",
+    "ServiceEventing",
+    "Subscription",
+]
+
+MAX_CALLBACK_LENGTH = 256
+MAX_CALLBACKS = 4
+# The initial event waits this long after the SUBSCRIBE answer, so that the
+# control point has read the SID before the first NOTIFY names it (GUPnP
+# drops a NOTIFY it cannot match yet, then resubscribes on the SEQ gap).
+INITIAL_EVENT_DELAY = 0.05
+SWEEP_INTERVAL = 60.0
+
+
+@dataclass(frozen=True)
+class EventingSettings:
+    """
+    The [eventing] section.
+
+    @ivar callbacks: C{"requester"}: a callback URL's host must be the
+        subscriber's own address; C{"subnet"}: any address on the subnet of
+        the interface the SUBSCRIBE came in on.
+    @ivar minTimeout: the shortest subscription granted, in seconds.
+    @ivar maxTimeout: the longest.
+    @ivar maxSubscriptions: per service.
+    @ivar maxSubscriptionsPerSource: per service and subscriber address.
+    @ivar connectTimeout: seconds to connect to a callback URL.
+    @ivar responseTimeout: seconds for its answer.
+    @ivar maxFailures: NOTIFYs in a row that may fail before the
+        subscription is dropped.
+    """
+
+    callbacks: str = "requester"
+    minTimeout: int = 60
+    maxTimeout: int = 86400
+    maxSubscriptions: int = 100
+    maxSubscriptionsPerSource: int = 10
+    connectTimeout: float = 5.0
+    responseTimeout: float = 10.0
+    maxFailures: int = 3
+
+    def __post_init__(self) -> None:
+        if self.callbacks not in ("requester", "subnet"):
+            raise ValueError(f"callbacks must be 'requester' or 'subnet', not {self.callbacks!r}")
+        if not 1 <= self.minTimeout <= self.maxTimeout:
+            raise ValueError("minTimeout must be at least 1 and at most maxTimeout")
+
+    def grant(self, asked: int | None) -> int:
+        """
+        The timeout granted for C{asked} seconds (C{None}: no wish, or
+        infinite): 1800, clamped to the bounds.
+        """
+        wanted = 1800 if asked is None else asked
+        return max(self.minTimeout, min(self.maxTimeout, wanted))
+
+
+class Refused(Exception):
+    """
+    A SUBSCRIBE or UNSUBSCRIBE that is answered with C{status}.
+    """
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(status, reason)
+        self.status = status
+        self.reason = reason
+
+
+class Notifier(Protocol):
+    """
+    Sends NOTIFYs.
+    """
+
+    def notify(
+        self, url: str, headers: dict[bytes, bytes], body: bytes, bindAddress: str | None
+    ) -> defer.Deferred[int]:
+        """
+        Send one NOTIFY.
+
+        @return: the HTTP status of the answer.
+        """
+
+    def close(self) -> defer.Deferred[None]:
+        """
+        Close kept-alive connections.
+        """
+
+
+@dataclass(eq=False)
+class Subscription:
+    """
+    One subscriber of one service.
+
+    @ivar seq: the SEQ of the next event.
+    @ivar pending: changes not sent yet, by variable; merged while a NOTIFY
+        is in flight, so the next one carries the latest values.
+    @ivar ready: whether the initial event may go (SEQ 0 comes first).
+    """
+
+    sid: str
+    callbacks: tuple[str, ...]
+    source: str
+    local: str | None
+    timeout: int
+    expires: float
+    seq: int = 0
+    pending: dict[str, str] = field(default_factory=dict)
+    inFlight: bool = False
+    ready: bool = False
+    failures: int = 0
+    active: bool = True
+
+
+class ServiceEventing:
+    """
+    The subscriptions of one service and the events they are sent.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        service: Service,
+        settings: EventingSettings,
+        clock: IReactorTime,
+        notifier: Notifier,
+        newSID: Callable[[], str] = lambda: f"uuid:{uuid.uuid4()}",
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.clock = clock
+        self.notifier = notifier
+        self.newSID = newSID
+        self.subscriptions: dict[str, Subscription] = {}
+        self.variables = {
+            v.name: v for v in service.description.stateVariables if v.sendEvents
+        }
+        # Changes made this reactor turn, as wire text, and the call that
+        # sends them at its end.
+        self._changes: dict[str, str] = {}
+        self._flushCall: IDelayedCall | None = None
+        # Moderation: when each variable was last evented and with what value;
+        # values held back by maximumRate and their release calls.
+        self._lastTime: dict[str, float] = {}
+        self._lastValue: dict[str, object] = {}
+        self._held: dict[str, IDelayedCall] = {}
+        self._sweeper = task.LoopingCall(self.sweep)
+        self._sweeper.clock = clock
+        self._stopWatching: Callable[[], None] | None = None
+        self.stopped = False
+        provider = service.provider
+        if provider is not None and self.variables:
+            self._stopWatching = provider.watch(self.changed)
+        for name in self.variables:
+            value = self._current(name)
+            if value is not None:
+                self._lastValue[name] = value
+
+    # -- subscriptions ---------------------------------------------------------
+
+    def subscribe(
+        self, callbacks: tuple[str, ...], asked: int | None, source: str, local: str | None
+    ) -> Subscription:
+        """
+        A new subscription (its initial event goes once L{ready} is called).
+
+        @raise Refused: 503 when a bound is reached.
+        """
+        if self.stopped:
+            raise Refused(503, "the device is stopping")
+        self.sweep()
+        if len(self.subscriptions) >= self.settings.maxSubscriptions:
+            raise Refused(503, f"{self.settings.maxSubscriptions} subscriptions already")
+        mine = sum(1 for s in self.subscriptions.values() if s.source == source)
+        if mine >= self.settings.maxSubscriptionsPerSource:
+            raise Refused(
+                503, f"{source} has {self.settings.maxSubscriptionsPerSource} subscriptions already"
+            )
+        timeout = self.settings.grant(asked)
+        subscription = Subscription(
+            self.newSID(), callbacks, source, local, timeout, self.clock.seconds() + timeout
+        )
+        self.subscriptions[subscription.sid] = subscription
+        if not self._sweeper.running:
+            self._sweeper.start(SWEEP_INTERVAL, now=False)
+        return subscription
+
+    def renew(self, sid: str, asked: int | None) -> Subscription:
+        """
+        @raise Refused: 412 for an unknown or expired SID.
+        """
+        subscription = self._find(sid)
+        subscription.timeout = self.settings.grant(asked)
+        subscription.expires = self.clock.seconds() + subscription.timeout
+        return subscription
+
+    def unsubscribe(self, sid: str) -> None:
+        """
+        @raise Refused: 412 for an unknown or expired SID.
+        """
+        self._drop(self._find(sid))
+
+    def discard(self, subscription: Subscription) -> None:
+        """
+        Forget C{subscription} (its SUBSCRIBE answer did not get through).
+        """
+        self._drop(subscription)
+
+    def _find(self, sid: str) -> Subscription:
+        subscription = self.subscriptions.get(sid)
+        if subscription is None or subscription.expires <= self.clock.seconds():
+            if subscription is not None:
+                self._drop(subscription)
+            raise Refused(412, f"no subscription {sid[:60]!r}")
+        return subscription
+
+    def _drop(self, subscription: Subscription) -> None:
+        subscription.active = False
+        subscription.pending.clear()
+        self.subscriptions.pop(subscription.sid, None)
+        if not self.subscriptions and self._sweeper.running:
+            self._sweeper.stop()
+
+    def sweep(self) -> None:
+        """
+        Remove the expired subscriptions.
+        """
+        now = self.clock.seconds()
+        for subscription in [s for s in self.subscriptions.values() if s.expires <= now]:
+            self.log.debug("Subscription {sid} expired", sid=subscription.sid)
+            self._drop(subscription)
+
+    def ready(self, subscription: Subscription) -> None:
+        """
+        Send the initial event (SEQ 0, every evented variable) now that the
+        SUBSCRIBE answer is out.
+        """
+        if not subscription.active:
+            return
+        subscription.ready = True
+        for name in self.variables:
+            value = self._current(name)
+            if value is not None:
+                subscription.pending[name] = datatypes.format_value(
+                    self.variables[name].dataType, value
+                )
+        self._pump(subscription)
+
+    def stop(self) -> None:
+        """
+        Stop watching the provider and drop every subscription.
+        """
+        self.stopped = True
+        if self._stopWatching is not None:
+            self._stopWatching()
+            self._stopWatching = None
+        for call in [self._flushCall, *self._held.values()]:
+            if call is not None and call.active():
+                call.cancel()
+        self._flushCall = None
+        self._held.clear()
+        for subscription in list(self.subscriptions.values()):
+            self._drop(subscription)
+
+    # -- changes -----------------------------------------------------------------
+
+    def _current(self, name: str) -> object:
+        provider = self.service.provider
+        if provider is not None:
+            return provider.stateValue(name)
+        variable = self.variables[name]
+        if variable.defaultValue is None:
+            return None
+        return datatypes.parse_value(variable.dataType, variable.defaultValue)
+
+    def changed(self, name: str, value: object) -> None:
+        """
+        The provider's watcher: an evented variable has a new value.
+        """
+        variable = self.variables.get(name)
+        if variable is None:
+            return
+        if variable.minimumDelta is not None and name in self._lastValue:
+            if abs(value - self._lastValue[name]) < variable.minimumDelta:  # type: ignore[operator]
+                return
+        if variable.maximumRate is not None and name in self._lastTime:
+            due = self._lastTime[name] + variable.maximumRate
+            if due > self.clock.seconds():
+                # Held back: the latest value goes when the interval is over.
+                if name not in self._held:
+                    self._held[name] = self.clock.callLater(
+                        due - self.clock.seconds(), self._release, name
+                    )
+                return
+        self._record(name, value)
+
+    def _release(self, name: str) -> None:
+        del self._held[name]
+        value = self._current(name)
+        if value != self._lastValue.get(name):
+            self._record(name, value)
+
+    def _record(self, name: str, value: object) -> None:
+        self._lastTime[name] = self.clock.seconds()
+        self._lastValue[name] = value
+        self._changes[name] = datatypes.format_value(self.variables[name].dataType, value)
+        if self._flushCall is None:
+            self._flushCall = self.clock.callLater(0, self._flush)
+
+    def _flush(self) -> None:
+        """
+        At the end of the turn: the changes made in it, as one event to each
+        subscriber.
+        """
+        self._flushCall = None
+        changes, self._changes = self._changes, {}
+        for subscription in list(self.subscriptions.values()):
+            subscription.pending.update(changes)
+            if subscription.ready:
+                self._pump(subscription)
+
+    # -- delivery ----------------------------------------------------------------
+
+    def _pump(self, subscription: Subscription) -> None:
+        if subscription.inFlight or not subscription.pending or not subscription.active:
+            return
+        if subscription.expires <= self.clock.seconds():
+            # Expired, not swept yet: it gets nothing more.
+            self._drop(subscription)
+            return
+        values = [
+            (name, subscription.pending[name])
+            for name in self.variables
+            if name in subscription.pending
+        ]
+        subscription.pending = {}
+        seq, subscription.seq = subscription.seq, gena.next_seq(subscription.seq)
+        subscription.inFlight = True
+        sending = self._deliver(subscription, seq, gena.propertyset(values))
+        sending.addBoth(self._delivered, subscription)
+
+    def _deliver(self, subscription: Subscription, seq: int, body: bytes) -> defer.Deferred[int]:
+        """
+        Try each callback URL in order until one takes the event.
+
+        @return: the last HTTP status, or 0 when no URL answered.
+        """
+        headers = {
+            b"nt": b"upnp:event",
+            b"nts": b"upnp:propchange",
+            b"sid": subscription.sid.encode("ascii"),
+            b"seq": str(seq).encode("ascii"),
+            b"content-type": b'text/xml; charset="utf-8"',
+        }
+
+        @defer.inlineCallbacks
+        def attempt() -> Any:
+            status = 0
+            for url in subscription.callbacks:
+                if not subscription.active:
+                    break
+                try:
+                    status = yield self.notifier.notify(url, headers, body, subscription.local)
+                except Exception as e:
+                    self.log.debug("NOTIFY to {url} failed: {error}", url=url, error=e)
+                    status = 0
+                    continue
+                if 200 <= status < 300 or status == 412:
+                    break
+            return status
+
+        return attempt()
+
+    def _delivered(self, status: object, subscription: Subscription) -> None:
+        subscription.inFlight = False
+        if not isinstance(status, int):
+            status = 0
+        if status == 412:
+            self.log.info("Subscriber {sid} answered 412: dropped", sid=subscription.sid)
+            self._drop(subscription)
+            return
+        if 200 <= status < 300:
+            subscription.failures = 0
+        else:
+            subscription.failures += 1
+            if subscription.failures >= self.settings.maxFailures:
+                self.log.info(
+                    "Subscriber {sid} failed {n} NOTIFYs in a row: dropped",
+                    sid=subscription.sid, n=subscription.failures,
+                )
+                self._drop(subscription)
+                return
+        self._pump(subscription)
+
+
+# -- the HTTP side ----------------------------------------------------------------
+
+
+class EventResource(Leaf):
+    """
+    The eventSubURL of one service: SUBSCRIBE and UNSUBSCRIBE.
+
+    @ivar networks: the subnets of our interfaces by our address on them,
+        for the C{"subnet"} callback policy.
+    """
+
+    allowedMethods = (b"SUBSCRIBE", b"UNSUBSCRIBE")
+    log = Logger()
+
+    def __init__(
+        self,
+        eventing: ServiceEventing,
+        networks: Callable[[str], ipaddress.IPv4Network | None],
+    ) -> None:
+        super().__init__()
+        self.eventing = eventing
+        self.networks = networks
+
+    def _answer(self, request: Request, status: int, reason: str) -> bytes:
+        request.setResponseCode(status)
+        self.log.info(
+            "{method} from {source} refused ({status}): {reason}",
+            method=request.method.decode("ascii"),
+            source=request.getClientAddress().host,
+            status=status,
+            reason=reason,
+        )
+        return b""
+
+    def render_SUBSCRIBE(self, request: Request) -> bytes:
+        sid = request.getHeader(b"sid")
+        nt = request.getHeader(b"nt")
+        callback = request.getHeader(b"callback")
+        try:
+            asked = gena.parse_timeout(_text(request.getHeader(b"timeout")))
+        except gena.GENAError:
+            asked = None
+        try:
+            if sid is not None:
+                if nt is not None or callback is not None:
+                    return self._answer(request, 400, "SID together with NT or CALLBACK")
+                subscription = self.eventing.renew(sid.decode("latin-1"), asked)
+            else:
+                if nt is None or nt.strip() != b"upnp:event":
+                    raise Refused(412, f"NT is {nt!r}, not upnp:event")
+                if callback is None:
+                    raise Refused(412, "no CALLBACK")
+                source = request.getClientAddress().host
+                local = request.getHost().host
+                callbacks = self._callbacks(_text(callback) or "", source, local)
+                subscription = self.eventing.subscribe(callbacks, asked, source, local)
+                request.notifyFinish().addCallbacks(
+                    lambda _: self.eventing.clock.callLater(
+                        INITIAL_EVENT_DELAY, self.eventing.ready, subscription
+                    ),
+                    # The subscriber never heard its SID: forget it.
+                    lambda _: self.eventing.discard(subscription),
+                )
+        except Refused as e:
+            return self._answer(request, e.status, e.reason)
+        request.setHeader(b"sid", subscription.sid.encode("ascii"))
+        request.setHeader(b"timeout", f"Second-{subscription.timeout}".encode("ascii"))
+        return b""
+
+    def render_UNSUBSCRIBE(self, request: Request) -> bytes:
+        sid = request.getHeader(b"sid")
+        if sid is None:
+            return self._answer(request, 412, "no SID")
+        if request.getHeader(b"nt") is not None or request.getHeader(b"callback") is not None:
+            return self._answer(request, 400, "SID together with NT or CALLBACK")
+        try:
+            self.eventing.unsubscribe(sid.decode("latin-1"))
+        except Refused as e:
+            return self._answer(request, e.status, e.reason)
+        return b""
+
+    def _callbacks(self, header: str, source: str, local: str) -> tuple[str, ...]:
+        """
+        The callback URLs, if each is one we may send to.
+
+        @raise Refused: 412, saying why.
+        """
+        try:
+            urls = gena.parse_callbacks(header)
+        except gena.GENAError as e:
+            raise Refused(412, str(e)) from None
+        if len(urls) > MAX_CALLBACKS:
+            raise Refused(412, f"{len(urls)} callback URLs; at most {MAX_CALLBACKS}")
+        policy = self.eventing.settings.callbacks
+        network = self.networks(local) if policy == "subnet" else None
+        for url in urls:
+            if len(url) > MAX_CALLBACK_LENGTH:
+                raise Refused(412, f"a callback URL is longer than {MAX_CALLBACK_LENGTH} characters")
+            if not url.isascii() or any(c.isspace() or ord(c) < 0x21 or c == "\x7f" for c in url):
+                raise Refused(412, f"callback {url[:80]!r} has characters a URL cannot have")
+            try:
+                parts = urlsplit(url)
+                host = parts.hostname or ""
+                parts.port  # noqa: B018 (raises for a bad port)
+                ip = ipaddress.ip_address(host)
+            except ValueError:
+                raise Refused(412, f"callback {url!r} is not http://IP-address[:port]/...") from None
+            if parts.scheme != "http":
+                raise Refused(412, f"callback {url!r} is not http://")
+            if policy == "requester":
+                if str(ip) != source:
+                    raise Refused(
+                        412, f"callback {url!r} is not the subscriber's own address {source}"
+                    )
+            elif (
+                network is None
+                or not isinstance(ip, ipaddress.IPv4Address)
+                or ip not in network
+                or ip in (network.network_address, network.broadcast_address)
+            ):
+                raise Refused(412, f"callback {url!r} is not on the subnet of {local}")
+        return urls
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None
+
+
+# -- sending NOTIFYs ----------------------------------------------------------------
+
+
+@implementer(IBodyProducer)
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.length = len(data)
+
+    def startProducing(self, consumer: Any) -> defer.Deferred[None]:
+        consumer.write(self.data)
+        return defer.succeed(None)
+
+    def pauseProducing(self) -> None:
+        pass
+
+    def resumeProducing(self) -> None:
+        pass
+
+    def stopProducing(self) -> None:
+        pass
+
+
+class HTTPNotifier:
+    """
+    Sends NOTIFYs with twisted.web's Agent, from the address the
+    subscription came in on, over kept-alive connections.
+    """
+
+    def __init__(self, reactor: Any, settings: EventingSettings) -> None:
+        self.reactor = reactor
+        self.settings = settings
+        # One agent, and one pool of kept-alive connections, per address we
+        # send from: a pool knows connections by destination only.
+        self._agents: dict[str | None, tuple[Any, Any]] = {}
+
+    def _agent(self, bindAddress: str | None) -> Any:
+        from twisted.web.client import Agent, HTTPConnectionPool
+
+        if bindAddress not in self._agents:
+            pool = HTTPConnectionPool(self.reactor, persistent=True)
+            pool.maxPersistentPerHost = 2
+            pool.cachedConnectionTimeout = 30
+            agent = Agent(
+                self.reactor,
+                connectTimeout=self.settings.connectTimeout,
+                bindAddress=(bindAddress, 0) if bindAddress else None,
+                pool=pool,
+            )
+            self._agents[bindAddress] = (agent, pool)
+        return self._agents[bindAddress][0]
+
+    def notify(
+        self, url: str, headers: dict[bytes, bytes], body: bytes, bindAddress: str | None
+    ) -> defer.Deferred[int]:
+        from twisted.web.http_headers import Headers
+
+        sending: defer.Deferred[Any] = self._agent(bindAddress).request(
+            b"NOTIFY",
+            url.encode("ascii"),
+            Headers({name: [value] for name, value in headers.items()}),
+            _Bytes(body),
+        )
+
+        def answered(response: Any) -> defer.Deferred[int]:
+            # Read (and drop) the body so that the connection can be reused;
+            # a subscriber that sends more than a little is cut off.
+            done: defer.Deferred[int] = defer.Deferred()
+            response.deliverBody(_Discard(done, int(response.code)))
+            return done
+
+        sending.addCallback(answered)
+        sending.addTimeout(self.settings.connectTimeout + self.settings.responseTimeout, self.reactor)
+        return sending
+
+    def close(self) -> defer.Deferred[None]:
+        pools = [pool for _, pool in self._agents.values()]
+        self._agents.clear()
+        closing = defer.gatherResults([pool.closeCachedConnections() for pool in pools])
+        return closing.addCallback(lambda _: None)
+
+
+MAX_ANSWER_BODY = 16384
+
+
+class _Discard(protocol.Protocol):
+    """
+    Drops a NOTIFY answer's body, and stops reading one that is too long.
+    """
+
+    def __init__(self, done: defer.Deferred[int], status: int) -> None:
+        self.done = done
+        self.status = status
+        self.received = 0
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += len(data)
+        # The transport of a response body is an IPushProducer.
+        producer: Any = self.transport
+        if self.received > MAX_ANSWER_BODY and producer is not None:
+            producer.stopProducing()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        if not self.done.called:
+            self.done.callback(self.status)
