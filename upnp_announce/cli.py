@@ -5,14 +5,19 @@ The C{upnp-announce} command.
 from __future__ import annotations
 
 import argparse
+import base64
+import datetime
+import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
-from upnp_announce import config, description
+from twisted.internet import defer
+
+from upnp_announce import client, config, datatypes, description, netif, soap, ssdp
 from upnp_announce.announce import announcements
 from upnp_announce._version import __version__
-from upnp_announce.model import Device
+from upnp_announce.model import Action, Argument, Device, ServiceDescription, StateVariable
 
 __all__ = ["main"]
 
@@ -63,10 +68,289 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+# -- talking to devices -----------------------------------------------------------
+
+EXIT_ERROR = 1
+EXIT_FAULT = 3
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _wire(variable: StateVariable | None, value: object) -> str:
+    """
+    A value as UPnP writes it (C{1} for True...), or as it came.
+    """
+    if variable is not None:
+        try:
+            return datatypes.format_value(variable.dataType, value)
+        except (datatypes.InvalidValue, datatypes.UnknownDataType):
+            pass
+    return str(value)
+
+
+async def _discover(reactor: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    progress = err.isatty() and not args.json
+    seen: list[client.Found] = []
+
+    def found(item: client.Found) -> None:
+        seen.append(item)
+        if progress:
+            err.write(f"\rSearching for {args.target}: {len(seen)} found")
+            err.flush()
+
+    unicast = None
+    if args.unicast:
+        host, _, port = args.unicast.partition(":")
+        unicast = (host, int(port) if port.isdigit() else ssdp.SSDP_PORT)
+    replies = await client.discover(
+        reactor, target=args.target, timeout=args.timeout,
+        interfaces=args.interface or None, unicast=unicast, onFound=found,
+    )
+    if progress:
+        err.write("\r\x1b[K")
+    byLocation: dict[str, client.Found] = {}
+    for reply in replies:
+        byLocation.setdefault(reply.location, reply)
+    point = client.ControlPoint(reactor, timeout=args.timeout)
+    rows = []
+    try:
+        for location, reply in sorted(byLocation.items()):
+            try:
+                device = await point.describe(location)
+            except client.ClientError as e:
+                rows.append({"location": location, "server": reply.server, "error": str(e)})
+                continue
+            rows.append({
+                "friendlyName": device.friendlyName, "deviceType": device.deviceType,
+                "UDN": device.UDN, "location": location, "server": reply.server,
+            })
+    finally:
+        await point.close()
+    if args.json:
+        out.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    if not rows:
+        out.write(f"No device answered a search for {args.target} within {args.timeout:g} s.\n")
+        return 0
+    table = [("FRIENDLY NAME", "DEVICE TYPE", "LOCATION", "SERVER")] + [
+        (r.get("friendlyName", f"({r.get('error')})"), r.get("deviceType", ""),
+         r["location"], r["server"])
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[3] + "\n")
+    return 0
+
+
+def _signature(action: Action, scpd: ServiceDescription) -> str:
+    def typed(argument: Argument) -> str:
+        variable = scpd.stateVariable(argument.relatedStateVariable)
+        return f"{argument.name}: {variable.dataType if variable else '?'}"
+
+    inputs = ", ".join(typed(a) for a in action.inArguments)
+    outputs = ", ".join(typed(a) for a in action.outArguments)
+    return f"{action.name}({inputs})" + (f" -> {outputs}" if outputs else "")
+
+
+def _variable(variable: StateVariable) -> str:
+    text = f"{variable.name}: {variable.dataType}"
+    if variable.allowedValues is not None:
+        text += " in {" + ", ".join(variable.allowedValues) + "}"
+    if variable.allowedValueRange is not None:
+        r = variable.allowedValueRange
+        text += f" in {r.minimum}..{r.maximum}" + (f" step {r.step}" if r.step else "")
+    if variable.defaultValue is not None:
+        text += f" = {variable.defaultValue}"
+    if variable.sendEvents:
+        text += " (evented)"
+    return text
+
+
+async def _inspect(reactor: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    point = client.ControlPoint(reactor, timeout=args.timeout)
+    try:
+        root = await point.describe(args.url)
+        scpds = {}
+        for service in root.allServices():
+            try:
+                scpds[service.serviceId] = await point.scpd(service)
+            except client.ClientError as e:
+                scpds[service.serviceId] = e  # type: ignore[assignment]
+    finally:
+        await point.close()
+
+    def tree(device: client.RemoteDevice) -> dict[str, object]:
+        services = []
+        for service in device.services:
+            scpd = scpds[service.serviceId]
+            entry: dict[str, object] = {
+                "serviceType": service.serviceType, "serviceId": service.serviceId,
+                "SCPDURL": service.SCPDURL, "controlURL": service.controlURL,
+                "eventSubURL": service.eventSubURL,
+            }
+            if isinstance(scpd, ServiceDescription):
+                entry["actions"] = [_signature(a, scpd) for a in scpd.actions]
+                entry["stateVariables"] = [_variable(v) for v in scpd.stateVariables]
+            else:
+                entry["error"] = str(scpd)
+            services.append(entry)
+        return {**device.fields, "services": services,
+                "devices": [tree(d) for d in device.devices]}
+
+    described = tree(root)
+    if args.json:
+        out.write(json.dumps(described, indent=2) + "\n")
+        return 0
+
+    def show(node: dict[str, Any], depth: int) -> None:
+        pad = "  " * depth
+        out.write(f"{pad}{node.get('friendlyName', '')} ({node.get('deviceType', '')})\n")
+        for key, value in node.items():
+            if key not in ("friendlyName", "deviceType", "services", "devices"):
+                out.write(f"{pad}  {key}: {value}\n")
+        for service in node["services"]:
+            out.write(f"{pad}  service {service['serviceId']} ({service['serviceType']})\n")
+            if "error" in service:
+                out.write(f"{pad}    (no description: {service['error']})\n")
+                continue
+            out.write(f"{pad}    actions:\n")
+            for line in service["actions"]:
+                out.write(f"{pad}      {line}\n")
+            out.write(f"{pad}    state variables:\n")
+            for line in service["stateVariables"]:
+                out.write(f"{pad}      {line}\n")
+        for child in node["devices"]:
+            show(child, depth + 1)
+
+    show(described, 0)
+    return 0
+
+
+def _assignments(pairs: Sequence[str]) -> dict[str, object]:
+    arguments: dict[str, object] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise client.ClientError(f"{pair!r} is not NAME=VALUE")
+        arguments[name] = value
+    return arguments
+
+
+async def _call(reactor: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    arguments = _assignments(args.arguments)
+    point = client.ControlPoint(reactor, timeout=args.timeout)
+    try:
+        root = await point.describe(args.url)
+        service = root.findService(args.service)
+        scpd = await point.scpd(service)
+        try:
+            result = await point.call(service, scpd, args.action, arguments)
+        except soap.UPnPError as e:
+            err.write(f"upnp-announce: {args.action} failed: UPnP error {e.code}: {e.description}\n")
+            return EXIT_FAULT
+    finally:
+        await point.close()
+    action = scpd.action(args.action)
+    related = {a.name: scpd.stateVariable(a.relatedStateVariable)
+               for a in (action.outArguments if action else ())}
+    if args.json:
+        out.write(json.dumps({k: _jsonable(v) for k, v in result.items()}, indent=2) + "\n")
+    else:
+        for name, value in result.items():
+            out.write(f"{name} = {_wire(related.get(name), value)}\n")
+    return 0
+
+
+async def _subscribe(reactor: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    point = client.ControlPoint(reactor, timeout=args.timeout)
+    root = await point.describe(args.url)
+    service = root.findService(args.service)
+    try:
+        scpd: ServiceDescription | None = await point.scpd(service)
+    except client.ClientError:
+        scpd = None
+    done: defer.Deferred[None] = defer.Deferred()
+    count = [0]
+
+    def event(seq: int, values: dict[str, object]) -> None:
+        if args.json:
+            out.write(json.dumps({"seq": seq, "values": {k: _jsonable(v) for k, v in values.items()}}) + "\n")
+        else:
+            shown = ", ".join(
+                f"{name} = {_wire(scpd.stateVariable(name) if scpd else None, value)}"
+                for name, value in values.items()
+            )
+            out.write(f"SEQ {seq}: {shown}\n")
+        out.flush()
+        count[0] += 1
+        if args.count and count[0] >= args.count and not done.called:
+            done.callback(None)
+
+    subscription = await point.subscribe(service, scpd, event, timeout=args.subscription_timeout)
+    err.write(f"Subscribed to {service.serviceId} as {subscription.sid} "
+              f"for {subscription.timeout} s (renewed until stopped)\n")
+    err.flush()
+
+    async def finish() -> None:
+        try:
+            await subscription.unsubscribe()
+        except client.ClientError as e:
+            err.write(f"upnp-announce: {e}\n")
+        await point.close()
+
+    stopping = reactor.addSystemEventTrigger(
+        "before", "shutdown", lambda: defer.Deferred.fromCoroutine(finish())
+    )
+    await done
+    reactor.removeSystemEventTrigger(stopping)
+    await finish()
+    return 0
+
+
+def _react(command: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """
+    Run an async command on the reactor; give its exit status, and every
+    error as one line.
+    """
+    from twisted.internet import reactor
+
+    status = [0]
+
+    async def run() -> None:
+        try:
+            status[0] = await command(reactor, args, out, err)
+        except (client.ClientError, netif.InterfaceError, soap.UPnPError) as e:
+            err.write(f"upnp-announce: {e}\n")
+            status[0] = EXIT_ERROR
+        except Exception as e:
+            err.write(f"upnp-announce: {e.__class__.__name__}: {e}\n")
+            status[0] = EXIT_ERROR
+
+    def stop(_: object) -> None:
+        if reactor.running:
+            reactor.stop()
+
+    reactor.callWhenRunning(lambda: defer.Deferred.fromCoroutine(run()).addBoth(stop))
+    reactor.run()
+    return status[0]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="upnp-announce",
-        description="Check UPnP device configurations.",
+        description="Check a device configuration, and find, inspect, call and "
+        "subscribe to any UPnP device.",
+        epilog="Exit status: 0 done, 1 error, 2 usage, 3 the device answered with "
+        "a UPnP fault.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -78,6 +362,64 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", metavar="FILE.ini")
     check.set_defaults(run=_check)
+
+    def timeout(p: argparse.ArgumentParser, default: float) -> None:
+        p.add_argument("--timeout", type=float, default=default, metavar="S",
+                       help=f"seconds to wait (default {default:g})")
+
+    def json_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", action="store_true", help="print JSON")
+
+    find = commands.add_parser(
+        "discover", help="search the LAN and list the devices that answer",
+        description="Send an SSDP search and list the devices that answer, "
+        "from their descriptions.",
+    )
+    timeout(find, 3.0)
+    find.add_argument("--target", default="ssdp:all", metavar="ST",
+                      help="the search target (default ssdp:all)")
+    find.add_argument("--interface", action="append", metavar="NAME",
+                      help="search on this interface (repeatable; default: all usable)")
+    find.add_argument("--unicast", metavar="HOST[:PORT]",
+                      help="search one host by unicast instead")
+    json_option(find)
+    find.set_defaults(run=_discover, react=True)
+
+    look = commands.add_parser(
+        "inspect", help="show a device's tree, services, actions and state variables",
+    )
+    look.add_argument("url", metavar="URL", help="the device description URL (LOCATION)")
+    timeout(look, 10.0)
+    json_option(look)
+    look.set_defaults(run=_inspect, react=True)
+
+    call = commands.add_parser(
+        "call", help="call an action and print its out-arguments",
+        description="Call ACTION of SERVICE (its serviceId, the last part of it, or "
+        "its type) with NAME=VALUE arguments.",
+    )
+    call.add_argument("url", metavar="URL")
+    call.add_argument("service", metavar="SERVICE")
+    call.add_argument("action", metavar="ACTION")
+    call.add_argument("arguments", nargs="*", metavar="NAME=VALUE")
+    timeout(call, 10.0)
+    json_option(call)
+    call.set_defaults(run=_call, react=True)
+
+    sub = commands.add_parser(
+        "subscribe", help="print a service's events until interrupted",
+        description="Subscribe to SERVICE's events and print each as it arrives, "
+        "renewing before expiry; unsubscribe on Ctrl-C (or after --count events).",
+    )
+    sub.add_argument("url", metavar="URL")
+    sub.add_argument("service", metavar="SERVICE")
+    sub.add_argument("--count", type=int, default=0, metavar="N",
+                     help="stop after N events")
+    sub.add_argument("--subscription-timeout", type=int, default=1800, metavar="S",
+                     help="the TIMEOUT to ask for (default 1800)")
+    timeout(sub, 10.0)
+    json_option(sub)
+    sub.set_defaults(run=_subscribe, react=True)
     return parser
 
 
@@ -90,6 +432,8 @@ def main(
     Run the command line C{argv}; return the exit status.
     """
     args = _parser().parse_args(argv)
+    if getattr(args, "react", False):
+        return _react(args.run, args, out, err)
     return int(args.run(args, out, err))
 
 

@@ -323,11 +323,16 @@ def _q(tag: str) -> str:
     return f"{{{SERVICE_NS}}}{tag}"
 
 
-def _children(element: etree._Element, allowed: dict[str, bool]) -> dict[str, list[etree._Element]]:
+def _children(
+    element: etree._Element, allowed: dict[str, bool], strict: bool
+) -> dict[str, list[etree._Element]]:
     """
     Group the UPnP-namespace children of C{element} by local name, refusing
     unknown ones (a typo) and repeats of single ones; vendor elements in
     other namespaces are ignored.
+
+    Not C{strict} (reading another's SCPD), the namespace is not checked,
+    and unknown elements and repeats are passed over.
 
     @param allowed: local name to whether it may repeat.
     """
@@ -336,7 +341,7 @@ def _children(element: etree._Element, allowed: dict[str, bool]) -> dict[str, li
         if not isinstance(child.tag, str):
             continue
         qname = etree.QName(child)
-        if qname.namespace != SERVICE_NS:
+        if strict and qname.namespace != SERVICE_NS:
             if qname.namespace is None:
                 raise DescriptionError(
                     f"<{qname.localname}> inside <{etree.QName(element).localname}> "
@@ -345,10 +350,14 @@ def _children(element: etree._Element, allowed: dict[str, bool]) -> dict[str, li
             continue
         name = qname.localname
         if name not in allowed:
+            if not strict:
+                continue
             raise DescriptionError(
                 f"unexpected <{name}> inside <{etree.QName(element).localname}>"
             )
         if found.get(name) and not allowed[name]:
+            if not strict:
+                continue
             raise DescriptionError(
                 f"<{name}> appears twice inside <{etree.QName(element).localname}>"
             )
@@ -392,50 +401,54 @@ def _elements(found: dict[str, list[etree._Element]], name: str) -> Iterator[etr
     return iter(found.get(name, ()))
 
 
-def parse_scpd(data: bytes) -> ServiceDescription:
+def parse_scpd(data: bytes, *, strict: bool = True) -> ServiceDescription:
     """
     Read a service description (SCPD) into the model.
 
     The root's own configId, if any, is dropped: we serve our own.
 
+    @param strict: refuse unknown UPnP elements (typos) and a missing
+        namespace, as for our own files; a control point reading another's
+        SCPD passes C{strict=False}.
     @raise DescriptionError: naming the first thing that is wrong.
     """
     try:
         root = xmlsafe.parse(data, maxDepth=16)
     except xmlsafe.UnsafeXML as e:
         raise DescriptionError(str(e)) from None
-    if root.tag != _q("scpd"):
+    if root.tag != _q("scpd") and (strict or etree.QName(root).localname != "scpd"):
         raise DescriptionError(
             f'the root element is <{etree.QName(root).localname}>, '
             f'not <scpd xmlns="{SERVICE_NS}">'
         )
     top = _children(
-        root, {"specVersion": False, "actionList": False, "serviceStateTable": False}
+        root, {"specVersion": False, "actionList": False, "serviceStateTable": False}, strict
     )
     actions = []
     for actionList in _elements(top, "actionList"):
-        for element in _children(actionList, {"action": True}).get("action", ()):
-            actions.append(_parseAction(element))
+        for element in _children(actionList, {"action": True}, strict).get("action", ()):
+            actions.append(_parseAction(element, strict))
     variables = []
     for table in _elements(top, "serviceStateTable"):
-        for element in _children(table, {"stateVariable": True}).get("stateVariable", ()):
-            variables.append(_parseStateVariable(element))
+        for element in _children(table, {"stateVariable": True}, strict).get("stateVariable", ()):
+            variables.append(_parseStateVariable(element, strict))
     try:
         return ServiceDescription(tuple(actions), tuple(variables))
     except ModelError as e:
         raise DescriptionError("; ".join(p.message for p in e.problems)) from None
 
 
-def _parseAction(element: etree._Element) -> Action:
-    found = _children(element, {"name": False, "argumentList": False})
+def _parseAction(element: etree._Element, strict: bool) -> Action:
+    found = _children(element, {"name": False, "argumentList": False}, strict)
     name = _textOf(found, "name", "action")
     arguments = []
     for argumentList in _elements(found, "argumentList"):
-        for arg in _children(argumentList, {"argument": True}).get("argument", ()):
+        for arg in _children(argumentList, {"argument": True}, strict).get("argument", ()):
             fields = _children(
                 arg,
                 {"name": False, "direction": False, "retval": False,
                  "relatedStateVariable": False},
+                strict,
             )
             argName = _textOf(fields, "name", "argument")
             try:
@@ -458,11 +471,12 @@ def _parseAction(element: etree._Element) -> Action:
         raise DescriptionError(str(e)) from None
 
 
-def _parseStateVariable(element: etree._Element) -> StateVariable:
+def _parseStateVariable(element: etree._Element, strict: bool) -> StateVariable:
     found = _children(
         element,
         {"name": False, "dataType": False, "defaultValue": False,
          "allowedValueList": False, "allowedValueRange": False},
+        strict,
     )
     name = _textOf(found, "name", "stateVariable")
     dataType = _textOf(found, "dataType", "stateVariable")
@@ -471,11 +485,11 @@ def _parseStateVariable(element: etree._Element) -> StateVariable:
     for values in _elements(found, "allowedValueList"):
         allowedValues = tuple(
             (v.text or "") if exact else (v.text or "").strip()
-            for v in _children(values, {"allowedValue": True}).get("allowedValue", ())
+            for v in _children(values, {"allowedValue": True}, strict).get("allowedValue", ())
         )
     allowedRange = None
     for values in _elements(found, "allowedValueRange"):
-        limits = _children(values, {"minimum": False, "maximum": False, "step": False})
+        limits = _children(values, {"minimum": False, "maximum": False, "step": False}, strict)
         allowedRange = AllowedValueRange(
             _textOf(limits, "minimum", "allowedValueRange"),
             _textOf(limits, "maximum", "allowedValueRange"),

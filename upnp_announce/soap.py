@@ -25,8 +25,11 @@ __all__ = [
     "SOAPError",
     "SOAPRequest",
     "UPnPError",
+    "SOAPAnswer",
     "fault",
+    "parse_answer",
     "parse_request",
+    "request",
     "response",
 ]
 
@@ -156,3 +159,77 @@ def fault(code: int, description: str) -> bytes:
             _TAIL,
         ]
     ).encode("utf-8")
+
+
+# -- the control point's side -------------------------------------------------------
+
+
+def request(namespace: str, action: str, arguments: Sequence[tuple[str, str]]) -> bytes:
+    """
+    The envelope that calls C{action} of the service type C{namespace}.
+    """
+    parts = [_HEAD, f"<u:{action} xmlns:u={quoteattr(namespace)}>"]
+    parts.extend(f"<{name}>{escape(value, _ENTITIES)}</{name}>" for name, value in arguments)
+    parts.append(f"</u:{action}>")
+    parts.append(_TAIL)
+    return "".join(parts).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class SOAPAnswer:
+    """
+    A device's answer to an action: C{ActionResponse}'s children as
+    (local name, text) pairs, in order.
+    """
+
+    action: str
+    arguments: tuple[tuple[str, str], ...]
+
+
+def parse_answer(body: bytes, *, maxBytes: int = 1 << 20) -> SOAPAnswer:
+    """
+    Read a device's answer: a response, or a fault.
+
+    Liberal in the prefixes and namespaces it takes.
+
+    @raise UPnPError: for a UPnP fault.
+    @raise SOAPError: for anything that is neither.
+    """
+    try:
+        root = xmlsafe.parse(body, maxBytes=maxBytes, maxDepth=16, maxElements=20000)
+    except xmlsafe.UnsafeXML as e:
+        raise SOAPError(str(e)) from None
+    if etree.QName(root).localname != "Envelope":
+        raise SOAPError("the answer is not a SOAP Envelope")
+    bodies = [c for c in root if isinstance(c.tag, str) and etree.QName(c).localname == "Body"]
+    if len(bodies) != 1:
+        raise SOAPError("the Envelope has no Body, or more than one")
+    calls = [c for c in bodies[0] if isinstance(c.tag, str)]
+    if len(calls) != 1:
+        raise SOAPError("the Body does not hold exactly one element")
+    answer = calls[0]
+    name = etree.QName(answer).localname
+    if name == "Fault":
+        raise _fault(answer)
+    if not name.endswith("Response"):
+        raise SOAPError(f"the Body holds {name}, not a response")
+    arguments = tuple(
+        (etree.QName(child).localname, child.text or "")
+        for child in answer
+        if isinstance(child.tag, str)
+    )
+    return SOAPAnswer(name[: -len("Response")], arguments)
+
+
+def _fault(element: etree._Element) -> Exception:
+    for child in element.iter():
+        if isinstance(child.tag, str) and etree.QName(child).localname == "UPnPError":
+            texts = {
+                etree.QName(c).localname: (c.text or "").strip()
+                for c in child
+                if isinstance(c.tag, str)
+            }
+            code = texts.get("errorCode", "")
+            if code.isdigit():
+                return UPnPError(int(code), texts.get("errorDescription") or None)
+    return SOAPError("a SOAP fault without a UPnPError detail")
