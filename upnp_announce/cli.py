@@ -106,13 +106,9 @@ async def _discover(reactor: Any, args: argparse.Namespace, out: TextIO, err: Te
             err.write(f"\rSearching for {args.target}: {len(seen)} found")
             err.flush()
 
-    unicast = None
-    if args.unicast:
-        host, _, port = args.unicast.partition(":")
-        unicast = (host, int(port) if port.isdigit() else ssdp.SSDP_PORT)
     replies = await client.discover(
         reactor, target=args.target, timeout=args.timeout,
-        interfaces=args.interface or None, unicast=unicast, onFound=found,
+        interfaces=args.interface or None, unicast=args.unicast, onFound=found,
     )
     if progress:
         err.write("\r\x1b[K")
@@ -310,8 +306,15 @@ async def _subscribe(reactor: Any, args: argparse.Namespace, out: TextIO, err: T
     stopping = reactor.addSystemEventTrigger(
         "before", "shutdown", lambda: defer.Deferred.fromCoroutine(finish())
     )
+    # Until --count events came, or the subscription was lost for good.
+    lost: list[client.ClientError] = []
+    subscription.lost.addCallback(lost.append)
+    subscription.lost.addCallback(lambda _: done.callback(None) if not done.called else None)
     await done
     reactor.removeSystemEventTrigger(stopping)
+    if lost:
+        await point.close()
+        raise lost[0]
     await finish()
     return 0
 
@@ -344,6 +347,25 @@ def _react(command: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> 
     return status[0]
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 to 3600)")
+    return value
+
+
+def _hostPort(text: str) -> tuple[str, int]:
+    host, colon, port = text.partition(":")
+    if not colon:
+        port = str(ssdp.SSDP_PORT)
+    if not host or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST or HOST:PORT")
+    return host, int(port)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="upnp-announce",
@@ -364,7 +386,7 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check)
 
     def timeout(p: argparse.ArgumentParser, default: float) -> None:
-        p.add_argument("--timeout", type=float, default=default, metavar="S",
+        p.add_argument("--timeout", type=_seconds, default=default, metavar="S",
                        help=f"seconds to wait (default {default:g})")
 
     def json_option(p: argparse.ArgumentParser) -> None:
@@ -380,7 +402,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="the search target (default ssdp:all)")
     find.add_argument("--interface", action="append", metavar="NAME",
                       help="search on this interface (repeatable; default: all usable)")
-    find.add_argument("--unicast", metavar="HOST[:PORT]",
+    find.add_argument("--unicast", metavar="HOST[:PORT]", type=_hostPort,
                       help="search one host by unicast instead")
     json_option(find)
     find.set_defaults(run=_discover, react=True)

@@ -30,8 +30,9 @@ from twisted.web.http_headers import Headers
 from twisted.web.iweb import IBodyProducer
 from zope.interface import implementer
 
-from upnp_announce import datatypes, gena, netif, soap, ssdp, xmlsafe
+from upnp_announce import control, datatypes, gena, netif, soap, ssdp, xmlsafe
 from upnp_announce.description import DEVICE_NS, DescriptionError, parse_scpd
+from upnp_announce.httputil import BodyTooLarge, BytesProducer, read_capped
 from upnp_announce.model import ServiceDescription, serves
 from upnp_announce.product import SERVER
 from upnp_announce.resources import Leaf
@@ -209,10 +210,21 @@ class DeviceTable:
         nts = notify.nts.lower()
         if nts == "ssdp:byebye":
             self.remove(notify.usn)
-        elif nts in ("ssdp:alive", "ssdp:update") and notify.location:
+        elif nts == "ssdp:alive" and notify.location:
             self.seen(
                 notify.usn, notify.location, notify.header("server") or "",
                 notify.maxAge or 1800, notify.header("bootid.upnp.org"),
+            )
+        elif nts == "ssdp:update" and notify.location:
+            entry = self.entries.get(notify.usn)
+            if entry is None:
+                return
+            # An update moves the device (and its next BOOTID); it carries no
+            # max-age, so the announcement's own still runs.
+            remaining = max(1, int(entry.expires - self.clock.seconds()))
+            self.seen(
+                notify.usn, notify.location, entry.server, remaining,
+                notify.header("nextbootid.upnp.org") or entry.bootId,
             )
 
     def foundReceived(self, found: Found) -> None:
@@ -334,6 +346,8 @@ class RemoteDevice:
             lambda s: s.serviceId.rsplit(":", 1)[-1] == name,
             lambda s: s.serviceType == name,
             lambda s: serves(s.serviceType, name),
+            # "SwitchPower" for a serviceId ending in SwitchPower.0001.
+            lambda s: s.serviceId.rsplit(":", 1)[-1].split(".")[0] == name,
         ):
             chosen = [s for s in services if matches(s)]
             if chosen:
@@ -383,14 +397,18 @@ def _device(element: etree._Element, location: str, base: str) -> RemoteDevice:
             for entry in child:
                 if _local(entry) == "service":
                     texts = {_local(c): (c.text or "").strip() for c in entry}
-                    url = texts.get
+                    def absolute(key: str) -> str:
+                        # A missing or empty URL stays empty (not LOCATION).
+                        value = texts.get(key, "")
+                        return urljoin(base, value) if value else ""
+
                     services.append(
                         RemoteService(
-                            url("serviceType", ""),
-                            url("serviceId", ""),
-                            urljoin(base, url("SCPDURL", "")),
-                            urljoin(base, url("controlURL", "")),
-                            urljoin(base, url("eventSubURL", "")) if url("eventSubURL") else "",
+                            texts.get("serviceType", ""),
+                            texts.get("serviceId", ""),
+                            absolute("SCPDURL"),
+                            absolute("controlURL"),
+                            absolute("eventSubURL"),
                         )
                     )
         elif name == "deviceList":
@@ -407,53 +425,6 @@ def _device(element: etree._Element, location: str, base: str) -> RemoteDevice:
 
 
 # -- HTTP ----------------------------------------------------------------------------
-
-
-class _Collect(protocol.Protocol):
-    def __init__(self, limit: int, done: defer.Deferred[bytes], url: str) -> None:
-        self.limit = limit
-        self.done = done
-        self.url = url
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def dataReceived(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.limit:
-            producer: Any = self.transport
-            producer.stopProducing()
-            if not self.done.called:
-                self.done.errback(ClientError(f"{self.url} sent more than {self.limit} bytes"))
-            return
-        self.parts.append(data)
-
-    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
-        if self.done.called:
-            return
-        if reason.check(webclient.ResponseDone, http.PotentialDataLoss):
-            self.done.callback(b"".join(self.parts))
-        else:
-            self.done.errback(reason)
-
-
-@implementer(IBodyProducer)
-class _Bytes:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.length = len(data)
-
-    def startProducing(self, consumer: Any) -> defer.Deferred[None]:
-        consumer.write(self.data)
-        return defer.succeed(None)
-
-    def pauseProducing(self) -> None:
-        pass
-
-    def resumeProducing(self) -> None:
-        pass
-
-    def stopProducing(self) -> None:
-        pass
 
 
 def _explain(failure: Failure, url: str, timeout: float) -> Failure:
@@ -494,6 +465,7 @@ class ControlPoint:
         self.pool = webclient.HTTPConnectionPool(reactor, persistent=True)
         self.agent = webclient.Agent(reactor, connectTimeout=timeout, pool=self.pool)
         self._listeners: dict[str, EventListener] = {}
+        self.subscriptions: list[EventSubscription] = []
 
     def _request(
         self,
@@ -514,13 +486,17 @@ class ControlPoint:
             method,
             target,
             Headers({k: [v] for k, v in all_headers.items()}),
-            _Bytes(body) if body is not None else None,
+            BytesProducer(body) if body is not None else None,
         )
 
         def read(response: Any) -> defer.Deferred[tuple[int, Headers, bytes]]:
-            done: defer.Deferred[bytes] = defer.Deferred()
-            response.deliverBody(_Collect(limit, done, url))
-            return done.addCallback(lambda data: (int(response.code), response.headers, data))
+            def tooLarge(failure: Failure) -> Failure:
+                failure.trap(BodyTooLarge)
+                return Failure(ClientError(f"{url} sent {failure.getErrorMessage()}"))
+
+            reading: defer.Deferred[Any] = read_capped(response, limit)
+            reading.addCallbacks(lambda data: (int(response.code), response.headers, data), tooLarge)
+            return reading
 
         sending.addCallback(read)
         sending.addTimeout(self.timeout, self.reactor)
@@ -583,16 +559,21 @@ class ControlPoint:
                 f"{action} takes {', '.join(expected) or 'no arguments'}: " + "; ".join(problems)
             )
         texts = []
-        for argument in declared.inArguments:
-            variable = description.stateVariable(argument.relatedStateVariable)
-            dataType = variable.dataType if variable is not None else "string"
-            value = arguments[argument.name]
+        variables = {v.name: v for v in description.stateVariables}
+        for parameter in control.parameters(declared.inArguments, variables):
+            dataType = parameter.variable.dataType
+            value = arguments[parameter.name]
             try:
                 if isinstance(value, str) and dataType not in ("string", "char", "uri", "uuid"):
                     value = datatypes.parse_value(dataType, value)
-                texts.append((argument.name, datatypes.format_value(dataType, value)))
+                text = datatypes.format_value(dataType, value)
+                # The device's own check: range, step, allowed list, length.
+                control.check_argument(parameter, text)
             except datatypes.InvalidValue as e:
-                raise ClientError(f"{argument.name}: {e}") from None
+                raise ClientError(f"{parameter.name}: {e}") from None
+            except soap.UPnPError as e:
+                raise ClientError(e.description) from None
+            texts.append((parameter.name, text))
         body = soap.request(service.serviceType, action, texts)
         code, _, answer = await self._request(
             b"POST",
@@ -639,12 +620,17 @@ class ControlPoint:
             listener = self._listeners[local] = EventListener(self.reactor, local)
         subscription = EventSubscription(self, service, description, callback, listener)
         await subscription.start(timeout)
+        self.subscriptions.append(subscription)
         return subscription
 
     async def close(self) -> None:
         """
-        Close kept-alive connections and the event listeners.
+        Stop renewing subscriptions; close kept-alive connections and the
+        event listeners. (Unsubscribe first to tell the devices.)
         """
+        for subscription in self.subscriptions:
+            subscription.stopRenewing()
+        self.subscriptions.clear()
         for listener in self._listeners.values():
             await listener.close()
         self._listeners.clear()
@@ -735,11 +721,12 @@ class _NotifyResource(Leaf):
             return b""
         subscription = self.listener.subscriptions.get(sid)
         if subscription is None:
-            early = self.listener.early.setdefault(sid, [])
-            if len(self.listener.early) > 16 or len(early) > 4:
+            # Keep a few early NOTIFYs of a few SIDs, no more.
+            early = self.listener.early
+            if (sid not in early and len(early) >= 16) or len(early.get(sid, ())) >= 4:
                 request.setResponseCode(412)
                 return b""
-            early.append((int(seqText), values))
+            early.setdefault(sid, []).append((int(seqText), values))
             return b""
         subscription.received(int(seqText), values)
         return b""
@@ -770,6 +757,8 @@ class EventSubscription:
         self.timeout = 0
         self._renewal: Any = None
         self.active = False
+        # Fires with a ClientError when a renewal fails for good.
+        self.lost: defer.Deferred[ClientError] = defer.Deferred()
 
     async def start(self, timeout: int) -> None:
         code, headers, _ = await self.point._request(
@@ -804,6 +793,12 @@ class EventSubscription:
                 self.service.eventSubURL,
                 {b"sid": self.sid.encode("latin-1"), b"timeout": f"Second-{self.timeout}".encode()},
             )
+            if code == 412:
+                # The device forgot us (it restarted, or dropped us): subscribe
+                # afresh, under a new SID.
+                self.listener.subscriptions.pop(self.sid, None)
+                await self.start(self.timeout)
+                return
             if code != 200:
                 raise ClientError(f"renewal refused: HTTP {code}")
             self.timeout = _granted(_header(headers, b"timeout"), self.timeout)
@@ -812,6 +807,10 @@ class EventSubscription:
         def failed(failure: Failure) -> None:
             self.log.warn("Cannot renew {sid}: {why}", sid=self.sid, why=failure.getErrorMessage())
             self.active = False
+            if not self.lost.called:
+                self.lost.callback(
+                    ClientError(f"lost the subscription {self.sid}: {failure.getErrorMessage()}")
+                )
 
         defer.Deferred.fromCoroutine(renew()).addErrback(failed)
 
@@ -822,12 +821,15 @@ class EventSubscription:
             values[name] = _convert(variable.dataType if variable else None, text)
         self.callback(seq, values)
 
+    def stopRenewing(self) -> None:
+        if self._renewal is not None and self._renewal.active():
+            self._renewal.cancel()
+
     async def unsubscribe(self) -> None:
         """
         End the subscription (and its renewals).
         """
-        if self._renewal is not None and self._renewal.active():
-            self._renewal.cancel()
+        self.stopRenewing()
         self.listener.subscriptions.pop(self.sid, None)
         if not self.active:
             return
@@ -849,7 +851,7 @@ def _granted(header: str, asked: int) -> int:
     The TIMEOUT a device granted: C{Second-N}, or (liberally) a bare N.
     """
     text = header.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     try:
         granted = gena.parse_timeout(text or None)

@@ -27,7 +27,7 @@ from upnp_announce import datatypes, soap
 from upnp_announce.model import Argument, Service, StateVariable, serves
 from upnp_announce.resources import Leaf
 
-__all__ = ["CappedBody", "ControlResource"]
+__all__ = ["CappedBody", "ControlResource", "Parameter", "check_argument", "parameters"]
 
 MAX_BODY = 65536
 ACTION_TIMEOUT = 30.0
@@ -55,7 +55,7 @@ class CappedBody(io.BytesIO):
 
 
 @dataclass(frozen=True)
-class _Parameter:
+class Parameter:
     """
     An argument with its state variable, and that variable's range parsed
     once (C{low} is C{None} without one).
@@ -68,18 +68,18 @@ class _Parameter:
     step: Any = None
 
 
-def _parameters(
+def parameters(
     arguments: tuple[Argument, ...], variables: Mapping[str, StateVariable]
-) -> tuple[_Parameter, ...]:
+) -> tuple[Parameter, ...]:
     found = []
     for argument in arguments:
         variable = variables[argument.relatedStateVariable]
         r = variable.allowedValueRange
         if r is None:
-            found.append(_Parameter(argument.name, variable))
+            found.append(Parameter(argument.name, variable))
             continue
         found.append(
-            _Parameter(
+            Parameter(
                 argument.name,
                 variable,
                 datatypes.parse_value(variable.dataType, r.minimum),
@@ -113,10 +113,10 @@ class ControlResource(Leaf):
         self.maxBody = maxBody
         variables = {v.name: v for v in service.description.stateVariables}
         # Action name to its in- and out-parameters.
-        self._actions: dict[str, tuple[tuple[_Parameter, ...], tuple[_Parameter, ...]]] = {
+        self._actions: dict[str, tuple[tuple[Parameter, ...], tuple[Parameter, ...]]] = {
             action.name: (
-                _parameters(action.inArguments, variables),
-                _parameters(action.outArguments, variables),
+                parameters(action.inArguments, variables),
+                parameters(action.outArguments, variables),
             )
             for action in service.description.actions
         }
@@ -220,7 +220,7 @@ class ControlResource(Leaf):
             )
         if name == "QueryStateVariable" and namespace == soap.CONTROL_NS:
             return namespace, name, self._arguments(
-                call, (_Parameter("varName", StateVariable("varName", "string")),)
+                call, (Parameter("varName", StateVariable("varName", "string")),)
             )
         if not serves(self.service.serviceType, namespace):
             raise soap.UPnPError(401, f"Invalid Action: this is {self.service.serviceType}")
@@ -230,7 +230,7 @@ class ControlResource(Leaf):
         return namespace, name, self._arguments(call, known[0])
 
     def _arguments(
-        self, call: soap.SOAPRequest, parameters: tuple[_Parameter, ...]
+        self, call: soap.SOAPRequest, parameters: tuple[Parameter, ...]
     ) -> dict[str, object]:
         given = Counter(argument for argument, _ in call.arguments)
         declared = [p.name for p in parameters]
@@ -247,7 +247,7 @@ class ControlResource(Leaf):
                 what.append("repeated " + ", ".join(repeated))
             raise soap.UPnPError(402, "Invalid Args: " + "; ".join(what))
         texts = dict(call.arguments)
-        return {p.name: _convert(p, texts[p.name]) for p in parameters}
+        return {p.name: check_argument(p, texts[p.name]) for p in parameters}
 
     def _query(self, provider: Any, arguments: Mapping[str, object]) -> tuple[int, bytes]:
         """
@@ -315,7 +315,7 @@ def _soapAction(header: bytes | None) -> tuple[str, str] | None:
     return namespace, name
 
 
-def _convert(parameter: _Parameter, text: str) -> object:
+def check_argument(parameter: Parameter, text: str) -> object:
     """
     An in-argument's Python value, checked against its state variable.
 

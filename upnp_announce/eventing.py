@@ -30,6 +30,7 @@ from twisted.web.server import Request
 from zope.interface import implementer
 
 from upnp_announce import datatypes, gena
+from upnp_announce.httputil import BodyTooLarge, BytesProducer, read_capped
 from upnp_announce.model import Service
 from upnp_announce.resources import Leaf
 
@@ -562,26 +563,6 @@ def _text(value: bytes | None) -> str | None:
 # -- sending NOTIFYs ----------------------------------------------------------------
 
 
-@implementer(IBodyProducer)
-class _Bytes:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.length = len(data)
-
-    def startProducing(self, consumer: Any) -> defer.Deferred[None]:
-        consumer.write(self.data)
-        return defer.succeed(None)
-
-    def pauseProducing(self) -> None:
-        pass
-
-    def resumeProducing(self) -> None:
-        pass
-
-    def stopProducing(self) -> None:
-        pass
-
-
 class HTTPNotifier:
     """
     Sends NOTIFYs with twisted.web's Agent, from the address the
@@ -620,15 +601,15 @@ class HTTPNotifier:
             b"NOTIFY",
             url.encode("ascii"),
             Headers({name: [value] for name, value in headers.items()}),
-            _Bytes(body),
+            BytesProducer(body),
         )
 
         def answered(response: Any) -> defer.Deferred[int]:
             # Read (and drop) the body so that the connection can be reused;
             # a subscriber that sends more than a little is cut off.
-            done: defer.Deferred[int] = defer.Deferred()
-            response.deliverBody(_Discard(done, int(response.code)))
-            return done
+            reading = read_capped(response, MAX_ANSWER_BODY)
+            reading.addErrback(lambda failure: failure.trap(BodyTooLarge))
+            return reading.addCallback(lambda _: int(response.code))
 
         sending.addCallback(answered)
         sending.addTimeout(self.settings.connectTimeout + self.settings.responseTimeout, self.reactor)
@@ -642,25 +623,3 @@ class HTTPNotifier:
 
 
 MAX_ANSWER_BODY = 16384
-
-
-class _Discard(protocol.Protocol):
-    """
-    Drops a NOTIFY answer's body, and stops reading one that is too long.
-    """
-
-    def __init__(self, done: defer.Deferred[int], status: int) -> None:
-        self.done = done
-        self.status = status
-        self.received = 0
-
-    def dataReceived(self, data: bytes) -> None:
-        self.received += len(data)
-        # The transport of a response body is an IPushProducer.
-        producer: Any = self.transport
-        if self.received > MAX_ANSWER_BODY and producer is not None:
-            producer.stopProducing()
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        if not self.done.called:
-            self.done.callback(self.status)

@@ -133,15 +133,19 @@ _HEAD = (
 _TAIL = "</s:Body></s:Envelope>\n"
 
 
+def _envelope(namespace: str, element: str, arguments: Sequence[tuple[str, str]]) -> bytes:
+    parts = [_HEAD, f"<u:{element} xmlns:u={quoteattr(namespace)}>"]
+    parts.extend(f"<{name}>{escape(value, _ENTITIES)}</{name}>" for name, value in arguments)
+    parts.append(f"</u:{element}>")
+    parts.append(_TAIL)
+    return "".join(parts).encode("utf-8")
+
+
 def response(namespace: str, action: str, arguments: Sequence[tuple[str, str]]) -> bytes:
     """
     The C{u:ActionResponse} envelope with the out-arguments, in order.
     """
-    parts = [_HEAD, f"<u:{action}Response xmlns:u={quoteattr(namespace)}>"]
-    parts.extend(f"<{name}>{escape(value, _ENTITIES)}</{name}>" for name, value in arguments)
-    parts.append(f"</u:{action}Response>")
-    parts.append(_TAIL)
-    return "".join(parts).encode("utf-8")
+    return _envelope(namespace, action + "Response", arguments)
 
 
 def fault(code: int, description: str) -> bytes:
@@ -168,11 +172,7 @@ def request(namespace: str, action: str, arguments: Sequence[tuple[str, str]]) -
     """
     The envelope that calls C{action} of the service type C{namespace}.
     """
-    parts = [_HEAD, f"<u:{action} xmlns:u={quoteattr(namespace)}>"]
-    parts.extend(f"<{name}>{escape(value, _ENTITIES)}</{name}>" for name, value in arguments)
-    parts.append(f"</u:{action}>")
-    parts.append(_TAIL)
-    return "".join(parts).encode("utf-8")
+    return _envelope(namespace, action, arguments)
 
 
 @dataclass(frozen=True)

@@ -116,14 +116,18 @@ async def log_request(request, handler):
         "SUBSCRIBE": " ".join(f"{name}: {request.headers[name]}"
                               for name in ("CALLBACK", "SID", "TIMEOUT") if name in request.headers),
         "UNSUBSCRIBE": "SID: " + request.headers.get("SID", "-"),
-    }.get(request.method, "")
+    }.get(request.method)
+    line = " ".join(filter(None, (request.method, request.path, about)))
     try:
         response = await handler(request)
     except web.HTTPException as e:
-        say(f"{request.method} {request.path} {about} -> {e.status} {e.reason}")
+        say(f"{line} -> {e.status} {e.reason}")
+        raise
+    except Exception as e:  # aiohttp logs it and answers 500 text/plain, if not answered yet
+        say(f"{line} -> raised {type(e).__name__}: {e}")
         raise
     sid = f" SID: {response.headers['SID']}" if "SID" in response.headers else ""
-    say(f"{request.method} {request.path} {about} -> {response.status}{sid}")
+    say(f"{line} -> {response.status}{sid}")
     return response
 
 
@@ -175,6 +179,6 @@ async def main(address, port, seconds, conformant):
 if __name__ == "__main__":
     arguments = [a for a in sys.argv[1:] if a != "--conformant-gena"]
     if len(arguments) != 3:
-        sys.exit(__doc__)
+        sys.exit("usage: aio_device.py ADDRESS PORT SECONDS [--conformant-gena]")
     asyncio.run(main(arguments[0], int(arguments[1]), float(arguments[2]),
                      "--conformant-gena" in sys.argv))
