@@ -197,10 +197,10 @@ def test_count_is_3_2d_k_for_any_shape(shaped: tuple[Device, int, int]) -> None:
     found = announcements(root)
     assert len(found) == 3 + 2 * d + k
     assert len(set(found)) == len(found)
-    assert matches("ssdp:all", root) == found
-    assert matches(ROOTDEVICE, root) == (typed(ROOT_UDN, ROOTDEVICE),)
+    assert matches("ssdp:all", announcements(root)) == found
+    assert matches(ROOTDEVICE, announcements(root)) == (typed(ROOT_UDN, ROOTDEVICE),)
     for dev in root.allDevices():
-        assert matches(dev.UDN, root) == (bare(dev.UDN),)
+        assert matches(dev.UDN, announcements(root)) == (bare(dev.UDN),)
         assert typed(dev.UDN, dev.deviceType) in found
         for s in dev.services:
             assert typed(dev.UDN, s.serviceType) in found
@@ -214,7 +214,7 @@ def test_count_is_3_2d_k_for_any_shape(shaped: tuple[Device, int, int]) -> None:
                 if x.serviceType.rsplit(":", 1)[0] == name
                 and int(x.serviceType.rsplit(":", 1)[1]) >= int(version)
             }
-            assert set(matches(s.serviceType, root)) == offering
+            assert set(matches(s.serviceType, announcements(root))) == offering
 
 
 # --- matches -----------------------------------------------------------------
@@ -222,49 +222,49 @@ def test_count_is_3_2d_k_for_any_shape(shaped: tuple[Device, int, int]) -> None:
 
 def test_ssdp_all_is_the_whole_set() -> None:
     root = tree()
-    assert matches("ssdp:all", root) == announcements(root)
-    assert set(matches("ssdp:all", root)) == EXPECTED
+    assert matches("ssdp:all", announcements(root)) == announcements(root)
+    assert set(matches("ssdp:all", announcements(root))) == EXPECTED
 
 
 def test_fixed_tokens_are_case_insensitive() -> None:
     root = tree()
-    assert matches("ssdp:ALL", root) == announcements(root)
-    assert matches("SSDP:All", root) == announcements(root)
-    assert matches("UPNP:RootDevice", root) == (typed(ROOT_UDN, ROOTDEVICE),)
+    assert matches("ssdp:ALL", announcements(root)) == announcements(root)
+    assert matches("SSDP:All", announcements(root)) == announcements(root)
+    assert matches("UPNP:RootDevice", announcements(root)) == (typed(ROOT_UDN, ROOTDEVICE),)
 
 
 def test_rootdevice_is_the_root_only() -> None:
-    assert matches("upnp:rootdevice", tree()) == (typed(ROOT_UDN, ROOTDEVICE),)
+    assert matches("upnp:rootdevice", announcements(tree())) == (typed(ROOT_UDN, ROOTDEVICE),)
 
 
 def test_uuid_of_root_and_embedded_devices() -> None:
     root = tree()
-    assert matches(ROOT_UDN, root) == (bare(ROOT_UDN),)
-    assert matches(udn(1), root) == (bare(udn(1)),)
+    assert matches(ROOT_UDN, announcements(root)) == (bare(ROOT_UDN),)
+    assert matches(udn(1), announcements(root)) == (bare(udn(1)),)
     # Depth 3.
-    assert matches(udn(4), root) == (bare(udn(4)),)
+    assert matches(udn(4), announcements(root)) == (bare(udn(4)),)
 
 
 def test_uuid_matches_case_insensitively_and_echoes_st() -> None:
     root = tree()
     for asked in (ROOT_UDN.upper(), "UUID:" + ROOT_UDN[5:], "Uuid:E427ce1a-3E80-43d0-ad6f-89ec42e46363"):
-        assert matches(asked, root) == (Announcement(asked, ROOT_UDN),)
+        assert matches(asked, announcements(root)) == (Announcement(asked, ROOT_UDN),)
     asked = udn(2).upper()
-    assert matches(asked, root) == (Announcement(asked, udn(2)),)
+    assert matches(asked, announcements(root)) == (Announcement(asked, udn(2)),)
 
 
 def test_unknown_uuid_gets_nothing() -> None:
     root = tree()
     for asked in (udn(99), "uuid:", "uuid:nope", ROOT_UDN + "0", ROOT_UDN[:-1], f"{ROOT_UDN}::{BASIC}"):
-        assert matches(asked, root) == (), asked
+        assert matches(asked, announcements(root)) == (), asked
 
 
 def test_device_type_at_our_version() -> None:
     root = tree()
-    assert matches(JAMBON, root) == (typed(udn(1), JAMBON),)
-    assert matches(SLICER, root) == (typed(udn(2), SLICER),)
+    assert matches(JAMBON, announcements(root)) == (typed(udn(1), JAMBON),)
+    assert matches(SLICER, announcements(root)) == (typed(udn(2), SLICER),)
     # Basic:1 on the root, D and C: one reply each.
-    assert sorted(matches(BASIC, root), key=lambda a: a.usn) == sorted(
+    assert sorted(matches(BASIC, announcements(root)), key=lambda a: a.usn) == sorted(
         (typed(u, BASIC) for u in (ROOT_UDN, udn(3), udn(4))), key=lambda a: a.usn
     )
 
@@ -273,9 +273,9 @@ def test_device_type_at_lower_version_echoes_the_st_asked() -> None:
     root = tree()
     for version in (1, 2):
         asked = f"urn:example-com:device:Jambon:{version}"
-        assert matches(asked, root) == (Announcement(asked, f"{udn(1)}::{asked}"),)
+        assert matches(asked, announcements(root)) == (Announcement(asked, f"{udn(1)}::{asked}"),)
     asked = "urn:example-com:device:Slicer:1"
-    assert matches(asked, root) == (Announcement(asked, f"{udn(2)}::{asked}"),)
+    assert matches(asked, announcements(root)) == (Announcement(asked, f"{udn(2)}::{asked}"),)
 
 
 def test_higher_version_gets_nothing() -> None:
@@ -289,7 +289,7 @@ def test_higher_version_gets_nothing() -> None:
         "urn:schemas-upnp-org:service:RenderingControl:4",
         "urn:example-com:device:Jambon:999999999",
     ):
-        assert matches(asked, root) == (), asked
+        assert matches(asked, announcements(root)) == (), asked
 
 
 def test_huge_versions_do_not_crash() -> None:
@@ -297,27 +297,27 @@ def test_huge_versions_do_not_crash() -> None:
     for digits in (10, 20, 100, 5000):
         for kind in ("device:Jambon", "service:Clock"):
             asked = f"urn:example-com:{kind}:" + "9" * digits
-            assert matches(asked, root) == ()
+            assert matches(asked, announcements(root)) == ()
             asked = f"urn:example-com:{kind}:" + "0" * (digits - 1) + "1"
-            assert type(matches(asked, root)) is tuple
+            assert type(matches(asked, announcements(root))) is tuple
 
 
 def test_service_type_one_reply_per_device() -> None:
     root = tree()
-    assert sorted(matches(CLOCK, root), key=lambda a: a.usn) == sorted(
+    assert sorted(matches(CLOCK, announcements(root)), key=lambda a: a.usn) == sorted(
         (typed(u, CLOCK) for u in (ROOT_UDN, udn(1), udn(2))), key=lambda a: a.usn
     )
-    assert matches(SWITCH, root) == (typed(ROOT_UDN, SWITCH),)
-    assert matches(RENDERING, root) == (typed(udn(1), RENDERING),)
+    assert matches(SWITCH, announcements(root)) == (typed(ROOT_UDN, SWITCH),)
+    assert matches(RENDERING, announcements(root)) == (typed(udn(1), RENDERING),)
 
 
 def test_service_type_at_lower_version_echoes_the_st_asked() -> None:
     root = tree()
     for version in (1, 2):
         asked = f"urn:schemas-upnp-org:service:RenderingControl:{version}"
-        assert matches(asked, root) == (Announcement(asked, f"{udn(1)}::{asked}"),)
+        assert matches(asked, announcements(root)) == (Announcement(asked, f"{udn(1)}::{asked}"),)
     asked = "urn:schemas-upnp-org:service:SwitchPower:1"
-    assert matches(asked, root) == (Announcement(asked, f"{ROOT_UDN}::{asked}"),)
+    assert matches(asked, announcements(root)) == (Announcement(asked, f"{ROOT_UDN}::{asked}"),)
 
 
 NOT_MATCHED = [
@@ -379,7 +379,7 @@ NOT_MATCHED = [
 def test_unknown_garbage_and_case_variant_types_get_nothing() -> None:
     root = tree()
     for asked in NOT_MATCHED:
-        assert matches(asked, root) == (), asked
+        assert matches(asked, announcements(root)) == (), asked
 
 
 def test_version_zero_never_matches() -> None:
@@ -390,7 +390,7 @@ def test_version_zero_never_matches() -> None:
         "urn:example-com:service:Clock:0",
         "urn:example-com:device:Jambon:000",
     ):
-        assert matches(asked, root) == (), asked
+        assert matches(asked, announcements(root)) == (), asked
 
 
 def test_two_versions_of_a_service_reply_once() -> None:
@@ -404,9 +404,9 @@ def test_two_versions_of_a_service_reply_once() -> None:
         typed(ROOT_UDN, CLOCK),
         typed(ROOT_UDN, clock2),
     }
-    assert matches(clock2, root) == (typed(ROOT_UDN, clock2),)
+    assert matches(clock2, announcements(root)) == (typed(ROOT_UDN, clock2),)
     # ...but one device answers one search once.
-    assert matches(CLOCK, root) == (typed(ROOT_UDN, CLOCK),)
+    assert matches(CLOCK, announcements(root)) == (typed(ROOT_UDN, CLOCK),)
 
 
 @quick
@@ -416,14 +416,14 @@ def test_versions_answered_up_to_ours(version: int, kind: str) -> None:
     domain = "example-com" if kind.startswith("device") else "schemas-upnp-org"
     asked = f"urn:{domain}:{kind}:{version}"
     expected = (Announcement(asked, f"{udn(1)}::{asked}"),) if version <= 3 else ()
-    assert matches(asked, tree()) == expected
+    assert matches(asked, announcements(tree())) == expected
 
 
 @quick
 @given(st.text(max_size=200))
 def test_any_st_never_crashes_and_echoes_the_st(asked: str) -> None:
     root = tree()
-    replies = matches(asked, root)
+    replies = matches(asked, announcements(root))
     assert type(replies) is tuple
     if asked.lower() in ("ssdp:all", "upnp:rootdevice"):
         return

@@ -592,10 +592,11 @@ def test_callbacks_at_the_requesters_own_address_are_accepted(rig: Rig) -> None:
     callbacks = "<http://127.0.0.1:5000/a><http://127.0.0.1/b?x=1><http://127.0.0.1:80>"
     assert rig.subscribe(callbacks).status == 200
     [subscription] = rig.eventing.subscriptions.values()
+    # NOTIFYs go to URLs rebuilt from the checked parts.
     assert subscription.callbacks == (
         "http://127.0.0.1:5000/a",
-        "http://127.0.0.1/b?x=1",
-        "http://127.0.0.1:80",
+        "http://127.0.0.1:80/b?x=1",
+        "http://127.0.0.1:80/",
     )
 
 
@@ -624,7 +625,7 @@ LONG = "http://127.0.0.1:5000/" + "x" * 235
         ("<http:///notify>", "is not http://IP-address"),
         ("<http://10.0.0.9:5000/notify>", "is not the subscriber's own address 127.0.0.1"),
         ("<http://127.0.0.2:5000/notify>", "is not the subscriber's own address 127.0.0.1"),
-        ("<http://127.0.0.1@10.0.0.9/notify>", "is not the subscriber's own address"),
+        ("<http://127.0.0.1@10.0.0.9/notify>", "is not http://IP-address[:port]/..."),
         ("<http://[::1]:5000/notify>", "is not the subscriber's own address 127.0.0.1"),
         ("<http://[::ffff:127.0.0.1]/notify>", "is not the subscriber's own address"),
         ("<http://127.0.0.1/ok><http://10.0.0.9/bad>", "is not the subscriber's own address"),
@@ -675,21 +676,36 @@ def subnetRig(network: ipaddress.IPv4Network | None = SUBNET) -> Rig:
 
 
 @pytest.mark.parametrize(
-    "callbacks",
+    ("callbacks", "first"),
     [
-        "<http://192.168.7.20:5000/notify>",
-        "<http://192.168.7.33:5000/notify>",
-        "<http://192.168.7.254/x><http://192.168.7.2/y>",
-        "<http://192.168.7.1:5000/self>",
+        ("<http://192.168.7.20:5000/notify>", "http://192.168.7.20:5000/notify"),
+        ("<http://192.168.7.33:5000/notify>", "http://192.168.7.33:5000/notify"),
+        ("<http://192.168.7.254/x><http://192.168.7.2/y>", "http://192.168.7.254:80/x"),
     ],
 )
-def test_subnet_policy_accepts_hosts_of_the_arrival_subnet(callbacks: str) -> None:
+def test_subnet_policy_accepts_hosts_of_the_arrival_subnet(callbacks: str, first: str) -> None:
     rig = subnetRig()
     assert rig.subscribe(callbacks, peer="192.168.7.20").status == 200
     rig.clock.advance(INITIAL_EVENT_DELAY)
     [initial] = rig.notifier.take()
     assert initial.bindAddress == "192.168.7.1"
-    assert initial.url == callbacks[1:].split(">")[0]
+    assert initial.url == first
+
+
+def test_subnet_policy_refuses_our_own_address() -> None:
+    # A NOTIFY aimed at the device itself would reach its other services.
+    rig = subnetRig()
+    assert rig.subscribe("<http://192.168.7.1:5000/self>", peer="192.168.7.20").status == 412
+
+
+@pytest.mark.parametrize(
+    "callback",
+    ["<http://evil.example@192.168.7.20/x>", "<http://a:b@192.168.7.20/x>",
+     "<http://192.168.7.20:0/x>"],
+)
+def test_userinfo_and_port_0_are_refused(callback: str) -> None:
+    rig = subnetRig()
+    assert rig.subscribe(callback, peer="192.168.7.20").status == 412
 
 
 @pytest.mark.parametrize(

@@ -41,16 +41,16 @@ def announcements(root: Device) -> tuple[Announcement, ...]:
     return tuple(found)
 
 
-def matches(st: str, root: Device) -> tuple[Announcement, ...]:
+def matches(st: str, everything: tuple[Announcement, ...]) -> tuple[Announcement, ...]:
     """
-    The replies to a search for C{st}, each with the ST to send.
+    The replies to a search for C{st} among C{everything} (a device's
+    L{announcements}), each with the ST to send.
 
     C{ssdp:all}, C{upnp:rootdevice} and C{uuid:} match case-insensitively;
     a device or service type matches our type at the same or a higher
     version, and is answered with the version asked for (UDA 1.1 1.2.3);
     a higher version than ours gets nothing.
     """
-    everything = announcements(root)
     lowered = st.lower()
     if lowered == ALL:
         return everything

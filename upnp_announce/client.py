@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,11 +32,12 @@ from twisted.web.iweb import IBodyProducer
 from zope.interface import implementer
 
 from upnp_announce import control, datatypes, gena, netif, soap, ssdp, xmlsafe
-from upnp_announce.description import DEVICE_NS, DescriptionError, parse_scpd
+from upnp_announce.description import CONTENT_TYPE, DEVICE_NS, DescriptionError, parse_scpd
 from upnp_announce.httputil import BodyTooLarge, BytesProducer, read_capped
 from upnp_announce.model import ServiceDescription, serves
 from upnp_announce.product import SERVER
 from upnp_announce.resources import Leaf
+from upnp_announce.ssdpserver import MAX_MX
 
 __all__ = [
     "ClientError",
@@ -119,7 +121,7 @@ def discover(
     found: dict[str, Found] = {}
     searcher = _Searcher(found, onFound)
     ports: list[Any] = []
-    mx = min(ssdp_max_mx(), max(1, int(timeout) - 1))
+    mx = min(MAX_MX, max(1, int(timeout) - 1))
     if unicast is not None:
         host, port = unicast
         listening = reactor.listenUDP(0, searcher)
@@ -161,12 +163,6 @@ def discover(
     return done
 
 
-def ssdp_max_mx() -> int:
-    from upnp_announce.ssdpserver import MAX_MX
-
-    return MAX_MX
-
-
 _log = Logger()
 
 
@@ -188,6 +184,10 @@ class DeviceTable:
     The devices on the LAN, kept current by their NOTIFYs (alive, update,
     byebye) and search replies, each forgotten when its max-age runs out.
     """
+
+    # A LAN is not that big; a flood of made-up USNs stops here.
+    MAX_ENTRIES = 4096
+    MAX_AGE = 86400
 
     def __init__(self, clock: Any) -> None:
         self.clock = clock
@@ -234,7 +234,10 @@ class DeviceTable:
         self, usn: str, location: str, server: str, maxAge: int, bootId: str | None
     ) -> None:
         entry = self.entries.get(usn)
+        maxAge = max(1, min(maxAge, self.MAX_AGE))
         expires = self.clock.seconds() + maxAge
+        if entry is None and len(self.entries) >= self.MAX_ENTRIES:
+            return
         if entry is None:
             entry = self.entries[usn] = TableEntry(usn, location, server, expires, bootId)
             kind = "added"
@@ -465,7 +468,8 @@ class ControlPoint:
         self.pool = webclient.HTTPConnectionPool(reactor, persistent=True)
         self.agent = webclient.Agent(reactor, connectTimeout=timeout, pool=self.pool)
         self._listeners: dict[str, EventListener] = {}
-        self.subscriptions: list[EventSubscription] = []
+        # The live subscriptions, for close(); forgotten once dropped.
+        self.subscriptions: weakref.WeakSet[EventSubscription] = weakref.WeakSet()
 
     def _request(
         self,
@@ -579,7 +583,7 @@ class ControlPoint:
             b"POST",
             service.controlURL,
             {
-                b"content-type": b'text/xml; charset="utf-8"',
+                b"content-type": CONTENT_TYPE,
                 b"soapaction": f'"{service.serviceType}#{action}"'.encode("utf-8"),
             },
             body,
@@ -620,7 +624,7 @@ class ControlPoint:
             listener = self._listeners[local] = EventListener(self.reactor, local)
         subscription = EventSubscription(self, service, description, callback, listener)
         await subscription.start(timeout)
-        self.subscriptions.append(subscription)
+        self.subscriptions.add(subscription)
         return subscription
 
     async def close(self) -> None:
@@ -628,7 +632,8 @@ class ControlPoint:
         Stop renewing subscriptions; close kept-alive connections and the
         event listeners. (Unsubscribe first to tell the devices.)
         """
-        for subscription in self.subscriptions:
+        for subscription in list(self.subscriptions):
+            subscription.active = False
             subscription.stopRenewing()
         self.subscriptions.clear()
         for listener in self._listeners.values():
@@ -681,7 +686,7 @@ class EventListener:
         self.address = address
         self.subscriptions: dict[str, EventSubscription] = {}
         self.early: dict[str, list[tuple[int, dict[str, str]]]] = {}
-        self.site = server.Site(_NotifyResource(self))
+        self.site = _ListenerSite(_NotifyResource(self), timeout=60)
         self.site.noisy = False
         self.port = reactor.listenTCP(0, self.site, interface=address)
 
@@ -696,6 +701,15 @@ class EventListener:
 
     def close(self) -> defer.Deferred[None]:
         return defer.maybeDeferred(self.port.stopListening)
+
+
+class _ListenerSite(server.Site):
+    """
+    NOTIFY bodies are kept in memory up to 64 KB and no further.
+    """
+
+    def getContentFile(self, length: int | None) -> control.CappedBody:
+        return control.CappedBody(control.MAX_BODY, length)
 
 
 class _NotifyResource(Leaf):
@@ -714,19 +728,26 @@ class _NotifyResource(Leaf):
         if not sid or not seqText.isdigit():
             request.setResponseCode(412)
             return b""
+        if request.content is None or getattr(request.content, "overflowed", False):
+            request.setResponseCode(413)
+            return b""
+        request.content.seek(0)
         try:
-            values = gena.parse_propertyset(request.content.read() if request.content else b"")
+            values = gena.parse_propertyset(request.content.read())
         except gena.GENAError:
             request.setResponseCode(400)
             return b""
         subscription = self.listener.subscriptions.get(sid)
         if subscription is None:
-            # Keep a few early NOTIFYs of a few SIDs, no more.
+            # Keep the first few early NOTIFYs of the latest few SIDs: made-up
+            # SIDs push out only older made-up ones, and a real NOTIFY is
+            # never refused (the device would drop us).
             early = self.listener.early
-            if (sid not in early and len(early) >= 16) or len(early.get(sid, ())) >= 4:
-                request.setResponseCode(412)
-                return b""
-            early.setdefault(sid, []).append((int(seqText), values))
+            if sid not in early and len(early) >= 16:
+                del early[next(iter(early))]
+            kept = early.setdefault(sid, [])
+            if len(kept) < 4:
+                kept.append((int(seqText), values))
             return b""
         subscription.received(int(seqText), values)
         return b""
@@ -793,6 +814,8 @@ class EventSubscription:
                 self.service.eventSubURL,
                 {b"sid": self.sid.encode("latin-1"), b"timeout": f"Second-{self.timeout}".encode()},
             )
+            if not self.active:
+                return  # unsubscribed meanwhile
             if code == 412:
                 # The device forgot us (it restarted, or dropped us): subscribe
                 # afresh, under a new SID.
@@ -802,7 +825,8 @@ class EventSubscription:
             if code != 200:
                 raise ClientError(f"renewal refused: HTTP {code}")
             self.timeout = _granted(_header(headers, b"timeout"), self.timeout)
-            self._schedule()
+            if self.active:
+                self._schedule()
 
         def failed(failure: Failure) -> None:
             self.log.warn("Cannot renew {sid}: {why}", sid=self.sid, why=failure.getErrorMessage())

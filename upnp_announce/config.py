@@ -620,6 +620,8 @@ class _Loader:
         except DescriptionError as e:
             self.problem(f"{fields['scpd']!r}: {e}", section, "scpd")
             return None
+        if not self._unicastOnly(section, "scpd", description):
+            return None
         try:
             return Service(fields["serviceType"], fields["serviceId"], description)
         except ModelError as e:
@@ -647,8 +649,25 @@ class _Loader:
                 "serviceType",
             )
             return None
+        if not self._unicastOnly(section, "provider", provider.description):
+            return None
         try:
             return service_model(provider, fields.get("serviceId"))
         except ModelError as e:
             self._modelProblems(section, e)
             return None
+
+    def _unicastOnly(self, section: str, key: str, description: Any) -> bool:
+        """
+        Whether no state variable asks for multicast eventing, which the
+        device does not send (reported when one does).
+        """
+        multicast = [v.name for v in description.stateVariables if v.multicast]
+        if multicast:
+            self.problem(
+                f"state variable {multicast[0]} has multicast=\"yes\"; multicast "
+                "eventing is not supported (set it to \"no\")",
+                section,
+                key,
+            )
+        return not multicast

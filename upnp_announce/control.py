@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET, Request
 
 from upnp_announce import datatypes, soap
+from upnp_announce.description import CONTENT_TYPE
 from upnp_announce.model import Argument, Service, StateVariable, serves
 from upnp_announce.resources import Leaf
 
@@ -31,8 +32,10 @@ __all__ = ["CappedBody", "ControlResource", "Parameter", "check_argument", "para
 
 MAX_BODY = 65536
 ACTION_TIMEOUT = 30.0
-XML = b'text/xml; charset="utf-8"'
-_XML_TYPES = (b"text/xml", b"application/xml")
+XML = CONTENT_TYPE
+# What SOAP control takes (UDA 1.1 3.2.1); a request without a
+# Content-Type is taken as it, anything else gets 415.
+_XML_TYPES = (b"text/xml",)
 _M_POST_MAN = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
@@ -219,11 +222,13 @@ class ControlResource(Leaf):
                 401, f"Invalid Action: the body calls {call.action}, SOAPACTION says {name}"
             )
         if name == "QueryStateVariable" and namespace == soap.CONTROL_NS:
-            return namespace, name, self._arguments(
-                call, (Parameter("varName", StateVariable("varName", "string")),)
-            )
+            return namespace, name, self._arguments(call, _QUERY)
         if not serves(self.service.serviceType, namespace):
             raise soap.UPnPError(401, f"Invalid Action: this is {self.service.serviceType}")
+        if call.namespace is not None and not serves(self.service.serviceType, call.namespace):
+            raise soap.UPnPError(
+                401, f"Invalid Action: the body calls {call.action} of {call.namespace}"
+            )
         known = self._actions.get(name)
         if known is None:
             raise soap.UPnPError(401, f"Invalid Action: no action {name}")
@@ -298,6 +303,9 @@ class ControlResource(Leaf):
     def _internalError(self, failure: Failure, name: str) -> tuple[int, bytes]:
         self.log.failure("Answering action {name} failed", failure, name=name)
         return _fault(soap.UPnPError(501))
+
+
+_QUERY = (Parameter("varName", StateVariable("varName", "string")),)
 
 
 def _soapAction(header: bytes | None) -> tuple[str, str] | None:

@@ -27,6 +27,7 @@ import datetime
 import decimal
 import math
 import re
+from xml.sax.saxutils import escape as _escape
 import string
 import sys
 import types
@@ -41,6 +42,7 @@ __all__ = [
     "format_value",
     "is_numeric",
     "is_xml_text",
+    "xml_escape",
     "xml_text",
     "parse_value",
 ]
@@ -537,3 +539,11 @@ def xml_text(text: str) -> str:
     C{text} with each character XML 1.0 cannot carry replaced by U+FFFD.
     """
     return _XML_ILLEGAL_RE.sub("\ufffd", text)
+
+
+def xml_escape(text: str) -> str:
+    """
+    C{text} as XML character data: escaped, with characters XML cannot carry
+    replaced, and a CR kept as a reference (a bare one arrives as a LF).
+    """
+    return _escape(xml_text(text), {"\r": "&#13;"})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -30,9 +30,11 @@ from twisted.web.server import Request
 from zope.interface import implementer
 
 from upnp_announce import datatypes, gena
+from upnp_announce.description import CONTENT_TYPE
 from upnp_announce.httputil import BodyTooLarge, BytesProducer, read_capped
 from upnp_announce.model import Service
 from upnp_announce.resources import Leaf
+from upnp_announce.ssdpserver import RateLimit
 
 __all__ = [
     "EventResource",
@@ -389,7 +391,7 @@ class ServiceEventing:
             b"nts": b"upnp:propchange",
             b"sid": subscription.sid.encode("ascii"),
             b"seq": str(seq).encode("ascii"),
-            b"content-type": b'text/xml; charset="utf-8"',
+            b"content-type": CONTENT_TYPE,
         }
 
         @defer.inlineCallbacks
@@ -439,8 +441,8 @@ class EventResource(Leaf):
     """
     The eventSubURL of one service: SUBSCRIBE and UNSUBSCRIBE.
 
-    @ivar networks: the subnets of our interfaces by our address on them,
-        for the C{"subnet"} callback policy.
+    @ivar networks: the subnets of our interfaces by our address on them
+        (live), for the C{"subnet"} callback policy.
     """
 
     allowedMethods = (b"SUBSCRIBE", b"UNSUBSCRIBE")
@@ -449,14 +451,18 @@ class EventResource(Leaf):
     def __init__(
         self,
         eventing: ServiceEventing,
-        networks: Callable[[str], ipaddress.IPv4Network | None],
+        networks: Mapping[str, ipaddress.IPv4Network],
     ) -> None:
         super().__init__()
         self.eventing = eventing
         self.networks = networks
+        self._complaints = RateLimit(eventing.clock, 10)
 
     def _answer(self, request: Request, status: int, reason: str) -> bytes:
         request.setResponseCode(status)
+        # At most ten lines a second: a hostile peer cannot flood the log.
+        if not self._complaints.allow("", 1):
+            return b""
         self.log.info(
             "{method} from {source} refused ({status}): {reason}",
             method=request.method.decode("ascii"),
@@ -526,7 +532,8 @@ class EventResource(Leaf):
         if len(urls) > MAX_CALLBACKS:
             raise Refused(412, f"{len(urls)} callback URLs; at most {MAX_CALLBACKS}")
         policy = self.eventing.settings.callbacks
-        network = self.networks(local) if policy == "subnet" else None
+        network = self.networks.get(local) if policy == "subnet" else None
+        checked = []
         for url in urls:
             if len(url) > MAX_CALLBACK_LENGTH:
                 raise Refused(412, f"a callback URL is longer than {MAX_CALLBACK_LENGTH} characters")
@@ -535,12 +542,14 @@ class EventResource(Leaf):
             try:
                 parts = urlsplit(url)
                 host = parts.hostname or ""
-                parts.port  # noqa: B018 (raises for a bad port)
+                port = parts.port if parts.port is not None else 80
                 ip = ipaddress.ip_address(host)
             except ValueError:
                 raise Refused(412, f"callback {url!r} is not http://IP-address[:port]/...") from None
             if parts.scheme != "http":
                 raise Refused(412, f"callback {url!r} is not http://")
+            if "@" in parts.netloc or port == 0:
+                raise Refused(412, f"callback {url!r} is not http://IP-address[:port]/...")
             if policy == "requester":
                 if str(ip) != source:
                     raise Refused(
@@ -551,9 +560,14 @@ class EventResource(Leaf):
                 or not isinstance(ip, ipaddress.IPv4Address)
                 or ip not in network
                 or ip in (network.network_address, network.broadcast_address)
+                or str(ip) in self.networks
             ):
                 raise Refused(412, f"callback {url!r} is not on the subnet of {local}")
-        return urls
+            # What is sent to is rebuilt from the parts checked, nothing else.
+            literal = f"[{ip}]" if ip.version == 6 else str(ip)
+            query = f"?{parts.query}" if parts.query else ""
+            checked.append(f"http://{literal}:{port}{parts.path or '/'}{query}")
+        return tuple(checked)
 
 
 def _text(value: bytes | None) -> str | None:

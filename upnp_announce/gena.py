@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
 
 from upnp_announce import xmlsafe
-from upnp_announce.datatypes import xml_text
+from upnp_announce.datatypes import xml_escape
 
 __all__ = [
     "EVENT_NS",
@@ -88,8 +87,7 @@ def propertyset(values: Sequence[tuple[str, str]]) -> bytes:
     """
     parts = ['<?xml version="1.0" encoding="utf-8"?>\n', f'<e:propertyset xmlns:e="{EVENT_NS}">']
     for name, value in values:
-        text = escape(xml_text(value), {"\r": "&#13;"})
-        parts.append(f"<e:property><{name}>{text}</{name}></e:property>")
+        parts.append(f"<e:property><{name}>{xml_escape(value)}</{name}></e:property>")
     parts.append("</e:propertyset>\n")
     return "".join(parts).encode("utf-8")
 

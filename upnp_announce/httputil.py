@@ -79,6 +79,15 @@ def read_capped(response: Any, limit: int) -> defer.Deferred[bytes]:
     The body of C{response}; L{BodyTooLarge} (and the rest unread) beyond
     C{limit} bytes.
     """
-    done: defer.Deferred[bytes] = defer.Deferred()
-    response.deliverBody(_Capped(limit, done))
+    reader: _Capped
+
+    def cancel(d: defer.Deferred[bytes]) -> None:
+        # A timeout while the body streams in closes the connection.
+        producer: Any = reader.transport
+        if producer is not None:
+            producer.stopProducing()
+
+    done: defer.Deferred[bytes] = defer.Deferred(cancel)
+    reader = _Capped(limit, done)
+    response.deliverBody(reader)
     return done

@@ -154,8 +154,11 @@ class UPnPService(MultiService):
         try:
             addresses = netif.resolve(self.network.interfaces, self._adapters)
         except netif.InterfaceError as e:
+            self._fail(Failure(StartError(str(e))))
             raise StartError(str(e)) from None
         super().startService()
+        # Again after a stop: subscriptions start afresh.
+        self.site.startEventing()
         results = [
             endpoints.TCP4ServerEndpoint(
                 self._reactor, self.network.httpPort, interface=address.address
@@ -172,10 +175,20 @@ class UPnPService(MultiService):
         listening.addErrback(failures.append)
         if failures:
             super().stopService()
+            self._fail(failures[0])
             failures[0].raiseException()
 
     def _failedLater(self, failure: Failure) -> None:
         self.log.failure("Cannot start {name}", failure, name=self.device.friendlyName)
+        self._fail(failure)
+
+    def _fail(self, failure: Failure) -> None:
+        """
+        Tell whoever waits in L{whenListening} that the start failed.
+        """
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.errback(failure)
 
     def _listened(
         self,

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
 from upnp_announce import xmlsafe
-from upnp_announce.datatypes import xml_text
+from upnp_announce.datatypes import xml_escape
 
 __all__ = [
     "CONTROL_NS",
@@ -121,10 +121,6 @@ def parse_request(body: bytes, *, maxBytes: int = 65536) -> SOAPRequest:
     return SOAPRequest(name.namespace, name.localname, tuple(arguments))
 
 
-# A bare CR would reach the other side as a line feed (XML normalises line
-# ends); as a character reference it stays a CR.
-_ENTITIES = {"\r": "&#13;"}
-
 _HEAD = (
     '<?xml version="1.0" encoding="utf-8"?>\n'
     f'<s:Envelope xmlns:s="{ENVELOPE_NS}" s:encodingStyle="{ENCODING}">'
@@ -135,7 +131,7 @@ _TAIL = "</s:Body></s:Envelope>\n"
 
 def _envelope(namespace: str, element: str, arguments: Sequence[tuple[str, str]]) -> bytes:
     parts = [_HEAD, f"<u:{element} xmlns:u={quoteattr(namespace)}>"]
-    parts.extend(f"<{name}>{escape(value, _ENTITIES)}</{name}>" for name, value in arguments)
+    parts.extend(f"<{name}>{xml_escape(value)}</{name}>" for name, value in arguments)
     parts.append(f"</u:{element}>")
     parts.append(_TAIL)
     return "".join(parts).encode("utf-8")
@@ -158,7 +154,7 @@ def fault(code: int, description: str) -> bytes:
             "<s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring>",
             f'<detail><UPnPError xmlns="{CONTROL_NS}">',
             f"<errorCode>{code}</errorCode>",
-            f"<errorDescription>{escape(xml_text(description), _ENTITIES)}</errorDescription>",
+            f"<errorDescription>{xml_escape(description)}</errorDescription>",
             "</UPnPError></detail></s:Fault>",
             _TAIL,
         ]

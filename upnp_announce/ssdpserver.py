@@ -27,7 +27,7 @@ from upnp_announce.model import Device
 from upnp_announce.netif import InterfaceAddress
 from upnp_announce.product import SERVER
 
-__all__ = ["Binding", "SSDPProtocol", "SSDPServer", "listen"]
+__all__ = ["Binding", "RateLimit", "SSDPProtocol", "SSDPServer", "listen"]
 
 # Linux: deliver to a socket only the groups it joined itself.
 IP_MULTICAST_ALL = 49
@@ -58,7 +58,7 @@ class Sender(Protocol):
     def sendMulticast(self, data: bytes, interface: InterfaceAddress) -> None: ...
 
 
-class _RateLimit:
+class RateLimit:
     """
     At most C{limit} units per source address per one-second window, for at
     most C{sources} distinct addresses per window.
@@ -124,7 +124,7 @@ class SSDPServer:
         self.maxAge = maxAge
         self.server = server
         self.maxPending = maxPending
-        self._limit = _RateLimit(clock, repliesPerSecond)
+        self._limit = RateLimit(clock, repliesPerSecond)
         self._set = announcements(device)
         self._networks = sorted(
             ((b.interface.network, b) for b in self.bindings),
@@ -174,8 +174,12 @@ class SSDPServer:
         if not unicast and search.mx is None:
             self.log.debug("Ignored a multicast search from {source}: no MX", source=source)
             return
-        replies = matches(search.st, self.device)
+        replies = matches(search.st, self._set)
         if not replies:
+            return
+        if not unicast and len(self._pending) + len(replies) > self.maxPending:
+            self.log.debug("Ignored a search from {source}: too many replies pending",
+                           source=source)
             return
         if not self._limit.allow(source[0], len(replies)):
             self.log.debug("Ignored a search from {source}: too many replies this second",
@@ -184,10 +188,6 @@ class SSDPServer:
         if unicast:
             for reply in replies:
                 self._reply(reply, binding, source)
-            return
-        if len(self._pending) + len(replies) > self.maxPending:
-            self.log.debug("Ignored a search from {source}: too many replies pending",
-                           source=source)
             return
         window = min(search.mx or 0, MAX_MX)
         for reply in replies:
@@ -237,13 +237,14 @@ class SSDPServer:
         self._later(self._timers, self.random.uniform(0, 0.1), self._advertise)
 
     def _advertise(self) -> None:
-        self.sendAlive()
-        self._later(self._timers, self.random.uniform(0.2, 0.4), self.sendAlive)
+        # The next round is scheduled first: nothing in this one can stop it.
         self._later(
             self._timers,
             self.random.uniform(self.maxAge / 4, self.maxAge / 2 - 1),
             self._advertise,
         )
+        self._later(self._timers, self.random.uniform(0.2, 0.4), self.sendAlive)
+        self.sendAlive()
 
     def sendAlive(self) -> None:
         """
@@ -312,7 +313,7 @@ class SSDPProtocol(DatagramProtocol):
 
     def __init__(self, clock: IReactorTime) -> None:
         self.server: SSDPServer | None = None
-        self._complaints = _RateLimit(clock, 5)
+        self._complaints = RateLimit(clock, 5)
         self._outgoing: str | None = None
 
     def datagramReceived(self, datagram: bytes, addr: Any) -> None:
@@ -335,9 +336,17 @@ class SSDPProtocol(DatagramProtocol):
         if self.transport is None:
             return
         if interface.address != self._outgoing:
-            self.transport.socket.setsockopt(  # type: ignore[attr-defined]
-                socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(interface.address)
-            )
+            try:
+                self.transport.socket.setsockopt(  # type: ignore[attr-defined]
+                    socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(interface.address)
+                )
+            except OSError as e:
+                # The address went away (DHCP, a removed interface): skip it,
+                # the other interfaces still hear from us.
+                self._outgoing = None
+                self.log.warn("Cannot send on {address}: {error}",
+                              address=interface.address, error=e)
+                return
             self._outgoing = interface.address
         self._write(data, (ssdp.MULTICAST_ADDRESS, ssdp.SSDP_PORT))
 

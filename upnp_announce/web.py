@@ -134,7 +134,7 @@ class DeviceSite(server.Site):
         self.eventing: dict[str, ServiceEventing] = {}
         self.setDevice(device)
         super().__init__(
-            self._tree, parsePOSTFormSubmission=False, timeout=timeout, reactor=reactor
+            self.resource, parsePOSTFormSubmission=False, timeout=timeout, reactor=reactor
         )
         self.noisy = False
 
@@ -145,6 +145,16 @@ class DeviceSite(server.Site):
         self.stopEventing()
         self.device = device
         self.descriptions = description.render(device)
+        self.startEventing()
+
+    def startEventing(self) -> None:
+        """
+        Watch the providers and take subscriptions (again, after
+        L{stopEventing}): the tree is rebuilt with fresh eventing; the
+        descriptions are not rendered again.
+        """
+        if self.eventing:
+            return
         self.eventing = {
             paths.event: ServiceEventing(
                 paths.service, self.eventingSettings, self._clock, self.notifier
@@ -153,11 +163,10 @@ class DeviceSite(server.Site):
             if description.evented(paths.service)
         }
         events = {
-            path: EventResource(eventing, self._networks.get)
+            path: EventResource(eventing, self._networks)
             for path, eventing in self.eventing.items()
         }
-        self._tree = buildTree(self.descriptions, device, self._clock, events)
-        self.resource = self._tree
+        self.resource = buildTree(self.descriptions, self.device, self._clock, events)
 
     def stopEventing(self) -> None:
         """
@@ -180,14 +189,14 @@ class DeviceSite(server.Site):
         Accept requests whose Host is C{host:port}; C{network} is the subnet
         of that address's interface (for the eventing callback policy).
         """
-        literal = f"[{host}]" if ":" in host else host
-        self._hosts.add(f"{literal}:{port}".encode("ascii"))
+        for name in _hostNames(host, port):
+            self._hosts.add(name)
         if network is not None:
             self._networks[host] = network
 
     def removeAddress(self, host: str, port: int) -> None:
-        literal = f"[{host}]" if ":" in host else host
-        self._hosts.discard(f"{literal}:{port}".encode("ascii"))
+        for name in _hostNames(host, port):
+            self._hosts.discard(name)
         self._networks.pop(host, None)
 
     def getResourceFor(self, request: IRequest) -> resource.Resource:
@@ -202,3 +211,15 @@ class DeviceSite(server.Site):
 
 
 SERVER_BYTES = SERVER.encode("ascii")
+
+
+def _hostNames(host: str, port: int) -> list[bytes]:
+    """
+    The Host header values that name C{host:port}: with the port, and
+    without it where it is HTTP's default (RFC 7230 lets clients leave it out).
+    """
+    literal = f"[{host}]" if ":" in host else host
+    names = [f"{literal}:{port}".encode("ascii")]
+    if port == 80:
+        names.append(literal.encode("ascii"))
+    return names
