@@ -6,6 +6,7 @@ any application that wants to embed a device.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import random
 from collections.abc import Callable, Iterable, Sequence
@@ -45,8 +46,9 @@ class HTTPBinding:
     interface: netif.InterfaceAddress
     port: int
 
-    @property
+    @functools.cached_property
     def location(self) -> str:
+        # Built once: every search reply and NOTIFY carries it.
         return f"http://{self.interface.address}:{self.port}/description.xml"
 
 
