@@ -11,6 +11,7 @@ the response or the UPnP fault that UDA 1.1 prescribes.
 from __future__ import annotations
 
 import decimal
+import inspect
 import io
 from collections import Counter
 from collections.abc import Mapping
@@ -163,9 +164,16 @@ class ControlResource(Leaf):
             request.setResponseCode(400)
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return f"Not a SOAP action call: {e}\n".encode()
+        result = self._invoke(_soapAction(soapAction), call)
+        if isinstance(result, tuple):
+            # Answered at once (most providers): no Deferred machinery.
+            code, answer = result
+            request.setResponseCode(code)
+            request.setHeader(b"content-type", XML)
+            request.setHeader(b"ext", b"")
+            return answer
         finished = [False]
         request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
-        result = self._invoke(_soapAction(soapAction), call)
         result.addCallback(self._send, request, finished)
         return NOT_DONE_YET
 
@@ -184,20 +192,30 @@ class ControlResource(Leaf):
 
     def _invoke(
         self, asked: tuple[str, str] | None, call: soap.SOAPRequest
-    ) -> defer.Deferred[tuple[int, bytes]]:
+    ) -> tuple[int, bytes] | defer.Deferred[tuple[int, bytes]]:
         """
-        The answer (HTTP status, body) to an action call.
+        The answer (HTTP status, body) to an action call: at once, or a
+        Deferred of it when the provider answers later.
         """
         try:
             namespace, name, arguments = self._check(asked, call)
         except soap.UPnPError as e:
-            return defer.succeed(_fault(e))
+            return _fault(e)
         provider = self.service.provider
         if name == "QueryStateVariable" and namespace == soap.CONTROL_NS:
-            return defer.succeed(self._query(provider, arguments))
+            return self._query(provider, arguments)
         if provider is None:
-            return defer.succeed(_fault(soap.UPnPError(602)))
-        running = defer.maybeDeferred(provider.callAction, name, arguments)
+            return _fault(soap.UPnPError(602))
+        try:
+            outcome = provider.callAction(name, arguments)
+            if inspect.iscoroutine(outcome):
+                outcome = defer.Deferred.fromCoroutine(outcome)
+            if not isinstance(outcome, defer.Deferred):
+                return self._respond(outcome, namespace, name)
+        except Exception:
+            return self._failed(Failure(), name)
+        running: defer.Deferred[Any] = outcome
+        # A provider still working has 30 s.
         running.addTimeout(self.timeout, self.clock)
         running.addCallbacks(
             self._respond, self._failed, callbackArgs=(namespace, name), errbackArgs=(name,)

@@ -13,6 +13,7 @@ status codes, and the callback policy that stops CallStranger
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import uuid
 from collections.abc import Callable, Mapping
@@ -94,6 +95,10 @@ class EventingSettings:
         """
         wanted = 1800 if asked is None else asked
         return max(self.minTimeout, min(self.maxTimeout, wanted))
+
+
+# Subscribers in step get the same body: build it once per change.
+_propertyset = functools.lru_cache(maxsize=64)(gena.propertyset)
 
 
 class Refused(Exception):
@@ -377,7 +382,7 @@ class ServiceEventing:
         subscription.pending = {}
         seq, subscription.seq = subscription.seq, gena.next_seq(subscription.seq)
         subscription.inFlight = True
-        sending = self._deliver(subscription, seq, gena.propertyset(values))
+        sending = self._deliver(subscription, seq, _propertyset(tuple(values)))
         sending.addBoth(self._delivered, subscription)
 
     def _deliver(self, subscription: Subscription, seq: int, body: bytes) -> defer.Deferred[int]:

@@ -10,6 +10,7 @@ caller (the INI loader) can point at the line a user has to fix.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -81,6 +82,7 @@ LENGTH_LIMITS = {
 _TYPE = re.compile(r"(urn:[^:]+:(?:device|service):[^:]+):([1-9][0-9]{0,8})\Z")
 
 
+@functools.lru_cache(maxsize=1024)
 def split_type(urn: str) -> tuple[str, int] | None:
     """
     A device or service type split into its name and version:

@@ -10,6 +10,7 @@ L{SSDPParseError} and nothing else.
 from __future__ import annotations
 
 import email.utils
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -201,6 +202,12 @@ def http_date(seconds: float) -> str:
     """
     An RFC 1123 date, as SSDP's DATE header wants it.
     """
+    return _date(int(seconds))
+
+
+@functools.lru_cache(maxsize=4)
+def _date(seconds: int) -> str:
+    # Formatted once a second, not for every reply.
     return email.utils.formatdate(seconds, usegmt=True)
 
 

@@ -131,6 +131,7 @@ class SSDPServer:
             key=lambda pair: -pair[0].prefixlen,
         )
         self._ours = {b.interface.address for b in self.bindings}
+        self._bindingOf: dict[str, Binding | None] = {}
         self._pending: set[IDelayedCall] = set()
         self._timers: set[IDelayedCall] = set()
         self.running = False
@@ -142,14 +143,18 @@ class SSDPServer:
         The binding whose subnet holds C{address} (the most specific one),
         or C{None} when the address is on none of our subnets.
         """
+        if address in self._bindingOf:
+            return self._bindingOf[address]
         try:
             ip = ipaddress.IPv4Address(address)
         except ValueError:
             return None
-        for network, binding in self._networks:
-            if ip in network:
-                return binding
-        return None
+        found = next((b for network, b in self._networks if ip in network), None)
+        # Searchers search again: remember (a bounded number of) them.
+        if len(self._bindingOf) >= 4096:
+            self._bindingOf.clear()
+        self._bindingOf[address] = found
+        return found
 
     def _isUnicast(self, search: ssdp.MSearch) -> bool:
         host = (search.host or "").strip()

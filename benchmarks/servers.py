@@ -1,0 +1,260 @@
+"""
+The server processes the benchmarks measure, one per invocation; each
+listens on 127.0.0.1 only, prints one C{READY ...} line, and exits on
+SIGTERM or after C{--seconds} at the latest.
+
+    python benchmarks/servers.py ours --ssdp-port N [--seconds S]
+        Our device (examples/light.ini, the binarylight provider) as a
+        UPnPService on lo: HTTP on a free port, SSDP on port N (not 1900).
+        Prints READY {"http_port":..., "location":..., "control":...,
+        "event":..., "ssdp_port":...}.
+
+    python benchmarks/servers.py bare-http --get-file F --post-file F [--seconds S]
+        A twisted.web Site with one minimal leaf Resource: any GET gets the
+        bytes of the first file, any POST those of the second (both
+        text/xml). Prints READY {"http_port":...}.
+
+    python benchmarks/servers.py bare-ssdp --reply-file F [--seconds S]
+        A DatagramProtocol on 127.0.0.1 that answers every datagram with the
+        bytes of F. Prints READY {"ssdp_port":...}.
+
+    python benchmarks/servers.py bare-gena --post-file F [--seconds S]
+        GENA done by hand on bare twisted.web: SUBSCRIBE records the
+        CALLBACK and sends one initial NOTIFY 50 ms later; any POST gets
+        the bytes of F and then one NOTIFY to every subscriber, sent with
+        twisted.web.client.Agent over a persistent pool (as our device's
+        notifier does). Prints READY {"http_port":...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from twisted.internet import defer, protocol
+from twisted.web import resource, server
+
+from upnp_announce.httputil import BytesProducer
+
+XML = b'text/xml; charset="utf-8"'
+
+
+def _ready(info: dict[str, Any]) -> None:
+    print("READY " + json.dumps(info), flush=True)
+
+
+def _bounded(reactor: Any, seconds: float) -> None:
+    # A process nobody stops still goes away.
+    reactor.callLater(seconds, reactor.stop)
+
+
+# -- our device -----------------------------------------------------------------------
+
+
+def ours(options: argparse.Namespace) -> None:
+    from twisted.internet import reactor
+
+    from upnp_announce import config
+    from upnp_announce.eventing import EventingSettings
+    from upnp_announce.service import UPnPService
+
+    root = Path(__file__).resolve().parent.parent
+    loaded = config.load(root / "examples" / "light.ini", machineId="benchmarks")
+    eventing = loaded.eventing
+    if options.many_subscribers:
+        # The event benchmark subscribes up to 200 times from 127.0.0.1;
+        # the defaults (100 per service, 10 per source) would refuse it.
+        eventing = EventingSettings(maxSubscriptions=1000, maxSubscriptionsPerSource=1000)
+    service = UPnPService(
+        loaded.device,
+        loaded.network,
+        interfaces=["lo"],
+        httpPort=0,
+        ssdpPort=options.ssdp_port,
+        eventing=eventing,
+    )
+
+    def listening(bindings: Any) -> None:
+        binding = bindings[0]
+        paths = service.site.descriptions.layout.services[0]
+        _ready({
+            "http_port": binding.port,
+            "location": binding.location,
+            "description": "/description.xml",
+            "control": paths.control,
+            "event": paths.event,
+            "ssdp_port": options.ssdp_port,
+        })
+
+    def failed(failure: Any) -> None:
+        print(f"FAILED {failure.getErrorMessage()}", flush=True)
+        reactor.stop()
+
+    service.whenListening().addCallbacks(listening, failed)
+    reactor.callWhenRunning(service.startService)
+    reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+    _bounded(reactor, options.seconds)
+    reactor.run()
+
+
+# -- bare Twisted HTTP ------------------------------------------------------------------
+
+
+class Fixed(resource.Resource):
+    """
+    The same bytes for any GET, others for any POST.
+    """
+
+    isLeaf = True
+
+    def __init__(self, get: bytes, post: bytes) -> None:
+        super().__init__()
+        self.get = get
+        self.post = post
+
+    def render_GET(self, request: Any) -> bytes:
+        request.setHeader(b"content-type", XML)
+        return self.get
+
+    def render_POST(self, request: Any) -> bytes:
+        request.setHeader(b"content-type", XML)
+        return self.post
+
+
+def bare_http(options: argparse.Namespace) -> None:
+    from twisted.internet import reactor
+
+    leaf = Fixed(Path(options.get_file).read_bytes(), Path(options.post_file).read_bytes())
+    site = server.Site(leaf, parsePOSTFormSubmission=False)
+    site.noisy = False
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")
+    _ready({"http_port": port.getHost().port})
+    _bounded(reactor, options.seconds)
+    reactor.run()
+
+
+# -- bare Twisted SSDP -----------------------------------------------------------------
+
+
+class Echo(protocol.DatagramProtocol):
+    """
+    Answers every datagram with the same bytes.
+    """
+
+    def __init__(self, reply: bytes) -> None:
+        self.reply = reply
+
+    def datagramReceived(self, datagram: bytes, addr: Any) -> None:
+        self.transport.write(self.reply, addr)
+
+
+def bare_ssdp(options: argparse.Namespace) -> None:
+    from twisted.internet import reactor
+
+    port = reactor.listenUDP(0, Echo(Path(options.reply_file).read_bytes()), interface="127.0.0.1")
+    _ready({"ssdp_port": port.getHost().port})
+    _bounded(reactor, options.seconds)
+    reactor.run()
+
+
+# -- bare Twisted GENA ------------------------------------------------------------------
+
+
+def _propertyset(value: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<e:propertyset '
+        'xmlns:e="urn:schemas-upnp-org:event-1-0"><e:property><Status>'
+        f"{value}</Status></e:property></e:propertyset>\n"
+    ).encode()
+
+
+class Gena(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, reactor: Any, agent: Any, post: bytes) -> None:
+        super().__init__()
+        self.reactor = reactor
+        self.agent = agent
+        self.post = post
+        # [callback URL, SID, next SEQ]
+        self.subscribers: list[list[Any]] = []
+        self.value = "0"
+
+    def render(self, request: Any) -> bytes:
+        if request.method == b"SUBSCRIBE":
+            url = request.getHeader(b"callback").strip()[1:-1]
+            subscriber = [url, f"uuid:bare-{len(self.subscribers)}".encode(), 0]
+            self.subscribers.append(subscriber)
+            request.setHeader(b"sid", subscriber[1])
+            request.setHeader(b"timeout", b"Second-1800")
+            self.reactor.callLater(0.05, self.send, subscriber, _propertyset(self.value))
+            return b""
+        if request.method == b"POST":
+            self.value = "1" if self.value == "0" else "0"
+            self.reactor.callLater(0, self.fanOut)
+            request.setHeader(b"content-type", XML)
+            return self.post
+        request.setResponseCode(405)
+        return b""
+
+    def fanOut(self) -> None:
+        body = _propertyset(self.value)
+        for subscriber in self.subscribers:
+            self.send(subscriber, body)
+
+    def send(self, subscriber: list[Any], body: bytes) -> None:
+        from twisted.web.client import readBody
+        from twisted.web.http_headers import Headers
+
+        url, sid, seq = subscriber
+        subscriber[2] = seq + 1
+        headers = Headers({
+            b"nt": [b"upnp:event"], b"nts": [b"upnp:propchange"], b"sid": [sid],
+            b"seq": [str(seq).encode()], b"content-type": [XML],
+        })
+        d = self.agent.request(b"NOTIFY", url, headers, BytesProducer(body))
+        d.addCallback(readBody)
+        d.addErrback(lambda f: print(f"NOTIFY failed: {f.getErrorMessage()}", flush=True))
+
+
+def bare_gena(options: argparse.Namespace) -> None:
+    from twisted.internet import reactor
+    from twisted.web.client import Agent, HTTPConnectionPool
+
+    pool = HTTPConnectionPool(reactor, persistent=True)
+    pool.maxPersistentPerHost = 2
+    agent = Agent(reactor, connectTimeout=5, pool=pool)
+    site = server.Site(Gena(reactor, agent, Path(options.post_file).read_bytes()),
+                       parsePOSTFormSubmission=False)
+    site.noisy = False
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")
+    _ready({"http_port": port.getHost().port})
+    _bounded(reactor, options.seconds)
+    reactor.run()
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("ours")
+    p.add_argument("--ssdp-port", type=int, required=True)
+    p.add_argument("--many-subscribers", action="store_true")
+    p = commands.add_parser("bare-http")
+    p.add_argument("--get-file", required=True)
+    p.add_argument("--post-file", required=True)
+    p = commands.add_parser("bare-ssdp")
+    p.add_argument("--reply-file", required=True)
+    p = commands.add_parser("bare-gena")
+    p.add_argument("--post-file", required=True)
+    for p in commands.choices.values():
+        p.add_argument("--seconds", type=float, default=120.0)
+    options = parser.parse_args(argv)
+    {"ours": ours, "bare-http": bare_http, "bare-ssdp": bare_ssdp,
+     "bare-gena": bare_gena}[options.command](options)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
