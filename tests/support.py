@@ -6,6 +6,7 @@ failures.
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 
 import pytest
@@ -41,6 +42,23 @@ def device(**fields: object) -> Device:
 
 def example(name: str) -> str:
     return os.path.join(EXAMPLES, name)
+
+
+# Debian's Python, which has python3-gi (GSSDP and GUPnP peers run by it).
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def system_gi_has(*namespaces: str) -> bool:
+    """
+    Whether Debian's Python can load these GObject namespaces at 1.6
+    (C{"GSSDP"}, C{"GUPnP"}).
+    """
+    if not os.path.exists(SYSTEM_PYTHON):
+        return False
+    code = "import gi; " + "; ".join(f"gi.require_version({n!r}, '1.6')" for n in namespaces)
+    code += "; from gi.repository import " + ", ".join(namespaces)
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", code], capture_output=True, timeout=30)
+    return probe.returncode == 0
 
 
 def need(condition: bool, reason: str) -> None:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import pytest
 
 from netns import Host, Network, Running, network
-from support import example, need
+from support import example, need, SYSTEM_PYTHON, system_gi_has
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
@@ -45,7 +45,6 @@ PEERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers")
 TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 CONFIG = example("light.ini")
 UPNP_CLIENT = os.path.join(os.path.dirname(sys.executable), "upnp-client")
-SYSTEM_PYTHON = "/usr/bin/python3"
 GENA = os.path.join(PEERS, "event_gena.py")
 LISTENER = os.path.join(PEERS, "event_listener.py")
 SERVICE_TYPE = "urn:schemas-upnp-org:service:SwitchPower:1"
@@ -210,19 +209,8 @@ def test_upnpclient_subscribe_renew_unsubscribe(light: Light) -> None:
 # -- GUPnP ------------------------------------------------------------------------------
 
 
-def gupnp_available() -> bool:
-    if not os.path.exists(SYSTEM_PYTHON):
-        return False
-    probe = subprocess.run(
-        [SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GSSDP', '1.6'); "
-         "gi.require_version('GUPnP', '1.6'); from gi.repository import GUPnP"],
-        capture_output=True, timeout=30,
-    )
-    return probe.returncode == 0
-
-
 def test_gupnp_notify_callback_fires_on_each_change(light: Light) -> None:
-    need(gupnp_available(),
+    need(system_gi_has("GSSDP", "GUPnP"),
          "GUPnP 1.6 for /usr/bin/python3 is missing (python3-gi, gir1.2-gupnp-1.6)")
     result = light.peer.run([SYSTEM_PYTHON, os.path.join(PEERS, "event_gupnp.py"),
                              light.peer_interface, "30"], timeout=60)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from netns import Host, Network, Running, network
-from support import example
+from support import example, SYSTEM_PYTHON, system_gi_has
 from upnp_announce import config, ssdp
 from upnp_announce.announce import announcements
 
@@ -182,26 +182,13 @@ def test_nothing_leaves_by_an_interface_we_did_not_name() -> None:
 
 # -- GSSDP, a real peer ------------------------------------------------------------
 
-SYSTEM_PYTHON = "/usr/bin/python3"
-
-
-def gssdp_available() -> bool:
-    import subprocess
-
-    if not os.path.exists(SYSTEM_PYTHON):
-        return False
-    probe = subprocess.run(
-        [SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GSSDP', '1.6')"],
-        capture_output=True,
-    )
-    return probe.returncode == 0
 
 
 @pytest.mark.parametrize("uda", ["1.0", "1.1"])
 def test_gssdp_finds_every_announcement_and_sees_the_byebye(lan, uda: str) -> None:  # type: ignore[no-untyped-def]
     from support import need
 
-    need(gssdp_available(), "GSSDP for /usr/bin/python3 is missing (python3-gi, gir1.2-gssdp-1.6)")
+    need(system_gi_has("GSSDP"), "GSSDP for /usr/bin/python3 is missing (python3-gi, gir1.2-gssdp-1.6)")
     net, device_host, peer = lan
     link = net.links[0]
     device, locations = start_device(device_host, link.a_interface)
