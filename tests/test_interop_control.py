@@ -23,65 +23,29 @@ its own request machinery:
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from netns import Host, Network, Running, network
+from netns import Host
+from interop import PEERS, UPNP_CLIENT, Light, json_lines, lit, need_upnp_client
 from support import example, need, SYSTEM_PYTHON, system_gi_has
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
-PEERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers")
-TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 CONFIG = example("light.ini")
-UPNP_CLIENT = os.path.join(os.path.dirname(sys.executable), "upnp-client")
 SERVICE_TYPE = "urn:schemas-upnp-org:service:SwitchPower:1"
 DEVICE_TYPE = "urn:schemas-upnp-org:device:BinaryLight:1"
 SERVICE_ID = "urn:upnp-org:serviceId:SwitchPower"
 
 
-@dataclass
-class Light:
-    net: Network
-    device_host: Host
-    peer: Host
-    device: Running
-    location: str
-    peer_address: str
-    peer_interface: str
-
-    def finish(self) -> None:
-        """
-        Stop the device; it logged no traceback while the peers used it.
-        """
-        self.device.stop()
-        log = "\n".join(self.device.lines)
-        assert "Traceback" not in log, log
-
-
 @pytest.fixture
 def light() -> Iterator[Light]:
-    with network() as net:
-        device_host, peer = net.host("dev"), net.host("cp")
-        link = net.link(device_host, "10.231.20.1", peer, "10.231.20.2")
-        net.route_multicast(peer, link.b_interface)
-        device = device_host.start([*TWISTD, "-n", "--pidfile=", "--logfile=-", "upnp",
-                                    "--config", CONFIG, "--interface", link.a_interface])
-        line = device.wait_for(f"on {link.a_interface} at http://")
-        location = re.search(r"at (http://\S+)", line).group(1)  # type: ignore[union-attr]
-        assert location.startswith(f"http://{link.a_address}:")
-        yield Light(net, device_host, peer, device, location, link.b_address, link.b_interface)
-
-
-def json_lines(text: str) -> list[dict]:  # type: ignore[type-arg]
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    with lit(CONFIG, "10.231.20") as light:
+        yield light
 
 
 def by_step(lines: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]
@@ -95,11 +59,6 @@ def run_peer(host: Host, argv: list[str], timeout: float = 60) -> subprocess.Com
 
 
 # -- async-upnp-client: the upnp-client CLI ------------------------------------------
-
-
-def need_upnp_client() -> None:
-    need(os.access(UPNP_CLIENT, os.X_OK),
-         f"async-upnp-client's upnp-client is not installed next to {sys.executable}")
 
 
 def cli(host: Host, url: str, call: str, *arguments: str) -> subprocess.CompletedProcess[str]:

@@ -25,9 +25,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import re
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -37,24 +35,27 @@ from dataclasses import dataclass
 import pytest
 
 from netns import Host, Network, Running, network
+from interop import (
+    PEERS,
+    UPNP_CLIENT,
+    Light,
+    finish,
+    json_lines,
+    lit,
+    need_upnp_client,
+    start_device,
+)
 from support import example, need, SYSTEM_PYTHON, system_gi_has
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
-PEERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers")
-TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 CONFIG = example("light.ini")
-UPNP_CLIENT = os.path.join(os.path.dirname(sys.executable), "upnp-client")
 GENA = os.path.join(PEERS, "event_gena.py")
 LISTENER = os.path.join(PEERS, "event_listener.py")
 SERVICE_TYPE = "urn:schemas-upnp-org:service:SwitchPower:1"
 SERVICE_ID = "urn:upnp-org:serviceId:SwitchPower"
 EVENT_NS = "urn:schemas-upnp-org:event-1-0"
 EVENT_PATH = "/svc/SwitchPower/event"
-
-
-def json_lines(text: str) -> list[dict]:  # type: ignore[type-arg]
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
 def access(device: Running, method: str, status: int) -> list[str]:
@@ -75,55 +76,16 @@ def wait_until(condition: object, timeout: float) -> bool:
     return bool(condition())  # type: ignore[operator]
 
 
-def start_device(host: Host, config: str, interface: str, address: str) -> tuple[Running, str]:
-    device = host.start([*TWISTD, "-n", "--pidfile=", "--logfile=-", "upnp",
-                         "--config", config, "--interface", interface])
-    line = device.wait_for(f"on {interface} at http://")
-    location = re.search(r"at (http://\S+)", line).group(1)  # type: ignore[union-attr]
-    assert location.startswith(f"http://{address}:")
-    return device, location
-
-
-def finish(device: Running) -> str:
-    """
-    Stop the device; it logged no traceback. Its log.
-    """
-    device.stop()
-    log = "\n".join(device.lines)
-    assert "Traceback" not in log, log
-    return log
-
-
 # -- one device, one control point ------------------------------------------------------
-
-
-@dataclass
-class Light:
-    net: Network
-    device_host: Host
-    peer: Host
-    device: Running
-    location: str
-    peer_address: str
-    peer_interface: str
 
 
 @pytest.fixture
 def light() -> Iterator[Light]:
-    with network() as net:
-        device_host, peer = net.host("dev"), net.host("cp")
-        link = net.link(device_host, "10.231.30.1", peer, "10.231.30.2")
-        net.route_multicast(peer, link.b_interface)
-        device, location = start_device(device_host, CONFIG, link.a_interface, link.a_address)
-        yield Light(net, device_host, peer, device, location, link.b_address, link.b_interface)
+    with lit(CONFIG, "10.231.30") as light:
+        yield light
 
 
 # -- async-upnp-client: upnp-client subscribe -----------------------------------------
-
-
-def need_upnp_client() -> None:
-    need(os.access(UPNP_CLIENT, os.X_OK),
-         f"async-upnp-client's upnp-client is not installed next to {sys.executable}")
 
 
 def default_sigint() -> None:
