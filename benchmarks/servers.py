@@ -37,7 +37,7 @@ from typing import Any
 from twisted.internet import defer, protocol
 from twisted.web import resource, server
 
-from upnp_announce.httputil import BytesProducer
+from upnp_announce.wire.http import BytesProducer
 
 XML = b'text/xml; charset="utf-8"'
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from support import BASIC, ROOT_UDN, device
-from upnp_announce.announce import Announcement, announcements, matches
+from upnp_announce.wire.ssdp import Announcement, announcements, matches
 from upnp_announce.model import (
     Action,
     Argument,

@@ -8,7 +8,7 @@ import pytest
 
 from support import example
 from upnp_announce import cli, config
-from upnp_announce.announce import announcements
+from upnp_announce.wire.ssdp import announcements
 
 
 def run(*argv: str) -> tuple[int, str, str]:

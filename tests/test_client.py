@@ -24,20 +24,18 @@ from twisted.web.resource import IResource
 from zope.interface.verify import verifyObject
 
 from support import MemoryHTTP, example, request
-from upnp_announce import client, config, gena, httputil, soap, ssdp
-from upnp_announce.client import (
-    ClientError,
-    DeviceTable,
-    EventListener,
-    EventSubscription,
-    Found,
-    RemoteDevice,
-    RemoteService,
-    TableEntry,
-    TableProtocol,
-    parse_device_description,
-)
-from upnp_announce.description import DESCRIPTION_FIELDS, parse_scpd, render
+from upnp_announce import client, config
+from upnp_announce.client import controlpoint
+from upnp_announce.client import eventing as client_eventing
+from upnp_announce.client.common import convert
+from upnp_announce.wire import gena
+from upnp_announce.wire import http as httputil
+from upnp_announce.wire import soap
+from upnp_announce.wire import ssdp
+from upnp_announce.client import ClientError, DeviceTable, EventListener, EventSubscription, Found, RemoteDevice, RemoteService, TableEntry, TableProtocol, parse_device_description
+from upnp_announce.model import DESCRIPTION_FIELDS
+from upnp_announce.wire.description import MAX_DOCUMENT, DescriptionError, render
+from upnp_announce.wire.scpd import parse_scpd
 from upnp_announce.model import Device, Service, ServiceDescription, StateVariable
 
 LOCATION = "http://127.0.0.1:4242/description.xml"
@@ -321,10 +319,10 @@ DEVICE = (
         (b"<a>" * 40 + b"</a>" * 40, "nested more than 32 deep"),
     ],
 )
-def test_what_is_not_a_device_description_is_a_one_line_ClientError(
+def test_what_is_not_a_device_description_is_a_one_line_DescriptionError(
     data: bytes, words: str
 ) -> None:
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(DescriptionError) as raised:
         parse_device_description(data, LOCATION)
     message = str(raised.value)
     assert message.startswith(f"{LOCATION} is not a UPnP device description")
@@ -333,8 +331,8 @@ def test_what_is_not_a_device_description_is_a_one_line_ClientError(
 
 
 def test_a_description_over_the_size_limit_is_refused_unparsed() -> None:
-    padding = "<!--" + "x" * client.MAX_DOCUMENT + "-->"
-    with pytest.raises(ClientError, match="bytes; at most 1048576 allowed"):
+    padding = "<!--" + "x" * MAX_DOCUMENT + "-->"
+    with pytest.raises(DescriptionError, match="bytes; at most 1048576 allowed"):
         parse_device_description(minimal(padding + DEVICE), LOCATION)
 
 
@@ -345,7 +343,7 @@ def test_an_entity_is_not_expanded_even_when_declared_in_utf16() -> None:
         f'<root xmlns="{DEVICE_NS}"><device><deviceType>&x;</deviceType>'
         "<UDN>uuid:0a0b0c0d-0000-4000-8000-000000000001</UDN></device></root>"
     ).encode("utf-16")
-    with pytest.raises(ClientError, match="DOCTYPE"):
+    with pytest.raises(DescriptionError, match="DOCTYPE"):
         parse_device_description(data, LOCATION)
 
 
@@ -354,10 +352,10 @@ def test_an_entity_is_not_expanded_even_when_declared_in_utf16() -> None:
     st.binary(max_size=300)
     | st.text(alphabet="<>/=\"' rotdevicUDN:&;!-?x", max_size=120).map(str.encode)
 )
-def test_any_bytes_give_a_device_or_a_ClientError(data: bytes) -> None:
+def test_any_bytes_give_a_device_or_a_DescriptionError(data: bytes) -> None:
     try:
         parsed = parse_device_description(data, LOCATION)
-    except ClientError as e:
+    except DescriptionError as e:
         assert "\n" not in str(e)
     else:
         assert parsed.deviceType and parsed.UDN
@@ -390,12 +388,12 @@ def test_findService_by_type_and_by_a_lower_version(parsed: RemoteDevice) -> Non
 
 
 def test_findService_does_not_take_a_higher_version(parsed: RemoteDevice) -> None:
-    with pytest.raises(ClientError):
+    with pytest.raises(DescriptionError):
         parsed.findService("urn:boucherie.example.com:service:Jambon:3")
 
 
 def test_findService_names_the_services_there_are(parsed: RemoteDevice) -> None:
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(DescriptionError) as raised:
         parsed.findService("SwitchPower")
     assert str(raised.value) == (
         "the device has no service 'SwitchPower'; its services are: "
@@ -405,7 +403,7 @@ def test_findService_names_the_services_there_are(parsed: RemoteDevice) -> None:
 
 def test_findService_on_a_device_without_services_says_none() -> None:
     bare = parse_device_description(minimal(DEVICE), LOCATION)
-    with pytest.raises(ClientError, match="its services are: none$"):
+    with pytest.raises(DescriptionError, match="its services are: none$"):
         bare.findService("Jambon")
 
 
@@ -681,14 +679,14 @@ def test_the_table_holds_what_was_alive_within_its_max_age(
     ],
 )
 def test_granted(header: str, granted: int) -> None:
-    assert client._granted(header, 1800) == granted
+    assert client_eventing._granted(header, 1800) == granted
 
 
 @settings(database=None, deadline=None)
 @given(st.integers(0, 9_999_999_999), st.integers(1, 86400))
 def test_granted_reads_any_number_of_seconds(seconds: int, asked: int) -> None:
-    assert client._granted(f"Second-{seconds}", asked) == seconds
-    assert client._granted(str(seconds), asked) == seconds
+    assert client_eventing._granted(f"Second-{seconds}", asked) == seconds
+    assert client_eventing._granted(str(seconds), asked) == seconds
 
 
 @settings(database=None, deadline=None)
@@ -697,13 +695,13 @@ def test_granted_gives_the_asked_time_for_what_it_cannot_read(text: str, asked: 
     stripped = text.strip()
     digits = stripped[7:] if stripped.lower().startswith("second-") else stripped
     readable = digits.isdigit() and (digits is stripped or len(digits) <= 10)
-    granted = client._granted(text, asked)
+    granted = client_eventing._granted(text, asked)
     assert granted == (int(digits) if readable else asked)
 
 
 def test_granted_survives_a_superscript_digit() -> None:
     # b"TIMEOUT: \xb2" reads as "\u00b2" through _header's latin-1.
-    assert client._granted(b"\xb2".decode("latin-1"), 1800) == 1800
+    assert client_eventing._granted(b"\xb2".decode("latin-1"), 1800) == 1800
 
 
 @pytest.mark.parametrize(
@@ -725,7 +723,7 @@ def test_granted_survives_a_superscript_digit() -> None:
     ],
 )
 def test_convert(dataType: str | None, text: str, value: object) -> None:
-    converted = client._convert(dataType, text)
+    converted = convert(dataType, text)
     assert converted == value
     assert type(converted) is type(value)
 
@@ -733,7 +731,7 @@ def test_convert(dataType: str | None, text: str, value: object) -> None:
 @settings(database=None, deadline=None)
 @given(st.integers(0, 65535))
 def test_convert_reads_every_ui2(number: int) -> None:
-    assert client._convert("ui2", str(number)) == number
+    assert convert("ui2", str(number)) == number
 
 
 # -- SOAP answers from other stacks ---------------------------------------------------
@@ -831,7 +829,7 @@ def test_explain_puts_network_failures_in_one_sentence() -> None:
     url = "http://127.0.0.1:9/description.xml"
 
     def explained(exception: BaseException) -> str:
-        result = client._explain(Failure(exception), url, 1.5)
+        result = controlpoint._explain(Failure(exception), url, 1.5)
         assert result.check(ClientError)
         return str(result.value)
 
@@ -840,7 +838,7 @@ def test_explain_puts_network_failures_in_one_sentence() -> None:
         "cannot connect to 127.0.0.1:9: connection refused"
     )
     assert explained(error.DNSLookupError("x")) == f"cannot find the host of {url}"
-    kept = client._explain(Failure(soap.UPnPError(501)), url, 1)
+    kept = controlpoint._explain(Failure(soap.UPnPError(501)), url, 1)
     assert kept.check(soap.UPnPError)
 
 
@@ -875,7 +873,9 @@ def subscription(
         "urn:boucherie.example.com:service:Jambon:1", "urn:boucherie.example.com:serviceId:Jambon",
         "http://127.0.0.1:1/scpd.xml", "http://127.0.0.1:1/control", "http://127.0.0.1:1/event",
     )
-    made = EventSubscription(Any, remote, description, heard, listener)  # type: ignore[arg-type]
+    made = EventSubscription(
+        Any, remote, description, heard, listener, "token"  # type: ignore[arg-type]
+    )
     made.sid = sid
     return made
 
@@ -884,6 +884,9 @@ def subscription(
 def listener() -> Iterator[EventListener]:
     memory = MemoryReactor()
     made = EventListener(memory, "127.0.0.1")
+    # Built without side effects; it listens once started.
+    assert memory.tcpServers == []
+    made.start()
     [(port, factory, _, interface)] = memory.tcpServers
     assert (port, factory, interface) == (0, made.site, "127.0.0.1")
     yield made

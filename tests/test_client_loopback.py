@@ -25,11 +25,13 @@ from twisted.web import resource, server
 from zope.interface.verify import verifyObject
 
 from support import example
-from upnp_announce import client, config, soap
+from upnp_announce import client, config
+from upnp_announce.wire.description import MAX_DOCUMENT
+from upnp_announce.wire import soap
 from upnp_announce.client import ClientError, ControlPoint, Found, RemoteService
-from upnp_announce.eventing import EventingSettings
+from upnp_announce.settings import EventingSettings
 from upnp_announce.model import Device
-from upnp_announce.service import UPnPService
+from upnp_announce.device.runner import UPnPService
 
 SWITCH = "urn:upnp-org:serviceId:SwitchPower"
 
@@ -594,7 +596,7 @@ async def test_an_answer_over_the_limit_is_refused() -> None:
         url = f"http://127.0.0.1:{port}/description.xml"
         with pytest.raises(ClientError) as raised:
             await point.describe(url)
-    assert str(raised.value) == f"{url} sent more than {client.MAX_DOCUMENT} bytes"
+    assert str(raised.value) == f"{url} sent more than {MAX_DOCUMENT} bytes"
 
 
 @pytest_twisted.ensureDeferred

@@ -23,7 +23,7 @@ from aio_peer import AIO_FRIENDLY_NAME, AIO_UDN, start_aio_device
 from netns import Host, Network, Running, network
 from support import example
 from upnp_announce import config
-from upnp_announce.announce import announcements
+from upnp_announce.wire.ssdp import announcements
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 

@@ -12,16 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from upnp_announce import config
-from upnp_announce.config import (
-    MAX_FILE_BYTES,
-    Config,
-    ConfigError,
-    ConfigProblem,
-    NetworkSettings,
-    derive_udn,
-    load,
-)
-from upnp_announce.description import parse_scpd
+from upnp_announce.config import MAX_FILE_BYTES, Config, ConfigError, ConfigProblem, derive_udn, load
+from upnp_announce.settings import NetworkSettings
+from upnp_announce.wire.scpd import parse_scpd
 from upnp_announce.model import UDN as UDN_PATTERN
 from upnp_announce.model import Icon
 

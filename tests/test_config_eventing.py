@@ -15,7 +15,7 @@ from twisted.internet.task import Clock
 from support import MemoryHTTP, request
 from upnp_announce import UPnPService, config
 from upnp_announce.config import ConfigError, ConfigProblem
-from upnp_announce.eventing import EventingSettings
+from upnp_announce.settings import EventingSettings
 
 PATH = "light.ini"
 

@@ -16,10 +16,10 @@ from zope.interface.verify import verifyObject
 
 from support import example
 from upnp_announce import config, model
-from upnp_announce.binarylight import SwitchPower
+from upnp_announce.plugins.binarylight import SwitchPower
 from upnp_announce.config import Config, ConfigError, ConfigProblem, derive_udn
-from upnp_announce.description import parse_scpd
-from upnp_announce.interfaces import IServiceProvider
+from upnp_announce.wire.scpd import parse_scpd
+from upnp_announce.provider import IServiceProvider
 
 PATH = "light.ini"
 BINARY_LIGHT = "urn:schemas-upnp-org:device:BinaryLight:1"

@@ -23,11 +23,14 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from support import MemoryHTTP, Response, device, example, parse_responses, request
-from upnp_announce import config, control, model, web
-from upnp_announce.interfaces import IServiceProvider
-from upnp_announce.product import SERVER
+from upnp_announce import config, model
+from upnp_announce.device import control
+from upnp_announce.wire.http import MAX_BODY, CappedBody
+from upnp_announce.device import site as web
+from upnp_announce.provider import IServiceProvider
+from upnp_announce.wire.product import SERVER
 from upnp_announce.provider import ServiceProvider, StateVariable, action
-from upnp_announce.soap import CONTROL_NS, ENVELOPE_NS, UPnPError
+from upnp_announce.wire.soap import CONTROL_NS, ENVELOPE_NS, UPnPError
 
 KITCHEN = "urn:schemas-example-com:service:Kitchen:2"
 KITCHEN_1 = "urn:schemas-example-com:service:Kitchen:1"
@@ -181,11 +184,11 @@ class Rig:
         [paths] = self.site.descriptions.layout.services
         self.path = paths.control.encode()
         self.resource = paths.control
-        self.bodies: list[control.CappedBody] = []
+        self.bodies: list[CappedBody] = []
         self.stored: list[int] = []
         real = self.site.getContentFile
 
-        def recording(length: int | None) -> control.CappedBody:
+        def recording(length: int | None) -> CappedBody:
             body = real(length)
             self.bodies.append(body)
             close = body.close
@@ -256,7 +259,7 @@ def events() -> Iterator[list[dict[str, Any]]]:
 
 
 def control_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e for e in events if e.get("log_namespace", "").startswith("upnp_announce.control")]
+    return [e for e in events if e.get("log_namespace", "").startswith("upnp_announce.device.control")]
 
 
 def answer(response: Response, namespace: str, action: str) -> list[tuple[str, str]]:
@@ -516,7 +519,7 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
         return etree.fromstring(data, parser)
 
     monkeypatch.setattr(
-        "upnp_announce.xmlsafe.etree",
+        "upnp_announce.wire.xmlsafe.etree",
         types.SimpleNamespace(fromstring=spy, XMLSyntaxError=etree.XMLSyntaxError),
     )
     return seen
@@ -632,7 +635,7 @@ def test_a_chunked_body_that_grows_over_64_kb_gets_413_and_memory_stays_bounded(
 
 
 def test_capped_body_keeps_at_most_its_limit() -> None:
-    body = control.CappedBody(10, None)
+    body = CappedBody(10, None)
     assert body.write(b"123456") == 6
     assert not body.overflowed
     assert body.write(b"7890") == 4
@@ -645,8 +648,8 @@ def test_capped_body_keeps_at_most_its_limit() -> None:
 
 
 def test_capped_body_refuses_an_announced_length_over_its_limit() -> None:
-    assert not control.CappedBody(10, 10).overflowed
-    body = control.CappedBody(10, 11)
+    assert not CappedBody(10, 10).overflowed
+    body = CappedBody(10, 11)
     assert body.overflowed
     body.write(b"12345")
     assert body.getvalue() == b""
@@ -655,8 +658,8 @@ def test_capped_body_refuses_an_announced_length_over_its_limit() -> None:
 def test_the_site_caps_bodies_at_64_kb() -> None:
     site = web.DeviceSite(device(), reactor=Clock())
     body = site.getContentFile(None)
-    assert isinstance(body, control.CappedBody)
-    assert body.limit == control.MAX_BODY == 65536
+    assert isinstance(body, CappedBody)
+    assert body.limit == MAX_BODY == 65536
 
 
 # -- which action --------------------------------------------------------------
@@ -1163,8 +1166,8 @@ def test_every_service_of_the_tree_gets_a_control_resource(rig: Rig) -> None:
     assert paths.control == "/svc/Kitchen/control"
     leaf = rig.site.resource.children[b"svc"].children[b"Kitchen"].children[b"control"]
     assert isinstance(leaf, control.ControlResource)
-    assert leaf.clock is rig.clock
-    assert leaf.timeout == control.ACTION_TIMEOUT == 30.0
+    assert leaf.invoker.clock is rig.clock
+    assert leaf.invoker.timeout == control.ACTION_TIMEOUT == 30.0
     assert leaf.maxBody == 65536
 
 

@@ -14,16 +14,9 @@ from lxml import etree
 
 from support import BASIC, ROOT_UDN, device
 from upnp_announce import config
-from upnp_announce.description import (
-    DESCRIPTION_PATH,
-    DEVICE_NS,
-    SERVICE_NS,
-    DescriptionError,
-    Descriptions,
-    layout,
-    parse_scpd,
-    render,
-)
+from upnp_announce.device.presentation import presentation_page
+from upnp_announce.wire.description import DESCRIPTION_PATH, DEVICE_NS, Descriptions, layout, render
+from upnp_announce.wire.scpd import SERVICE_NS, DescriptionError, parse_scpd
 from upnp_announce.model import (
     ModelError,
     Action,
@@ -440,7 +433,8 @@ def test_service_list_and_nested_device_list() -> None:
 
 
 def test_presentation_url_ours_when_none_configured() -> None:
-    d = render(tree())
+    root = tree()
+    d = render(root)
     assert sub(root_of(d), D("device")).findtext(D("presentationURL")) == "/"
     child = f"/dev/{CHILD_UDN[5:].lower()}/"
     assert d.layout.presentation == {
@@ -448,8 +442,12 @@ def test_presentation_url_ours_when_none_configured() -> None:
         CHILD_UDN: child,
         GRANDCHILD_UDN: f"/dev/{GRANDCHILD_UDN[5:].lower()}/",
     }
-    assert set(d.presentation) == set(d.layout.presentation.values())
-    page = d.presentation[child].decode()
+    pages = {
+        d.layout.presentation[dev.UDN]: presentation_page(dev, d.layout)
+        for dev in root.allDevices()
+    }
+    assert set(pages) == set(d.layout.presentation.values())
+    page = pages[child].decode()
     assert "<title>Jambon fridge</title>" in page
     assert CHILD_UDN in page
     assert "urn:example-com:service:Thermometer:1" in page
@@ -460,11 +458,11 @@ def test_presentation_url_configured(url: str) -> None:
     d = render(device(presentationURL=url))
     assert sub(root_of(d), D("device")).findtext(D("presentationURL")) == url
     assert d.layout.presentation == {}
-    assert d.presentation == {}
 
 
 def test_presentation_page_is_escaped() -> None:
-    page = render(device(friendlyName="<script>x</script>")).presentation["/"].decode()
+    d = device(friendlyName="<script>x</script>")
+    page = presentation_page(d, render(d).layout).decode()
     assert "<script>" not in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page
 

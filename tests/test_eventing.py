@@ -30,18 +30,15 @@ from twisted.web.test.requesthelper import DummyRequest
 from zope.interface.verify import verifyObject
 
 from support import Response, device, example, parse_responses, request
-from upnp_announce import config, gena, web
-from upnp_announce.eventing import (
-    INITIAL_EVENT_DELAY,
-    EventingSettings,
-    EventResource,
-    HTTPNotifier,
-    ServiceEventing,
-)
-from upnp_announce.interfaces import IServiceProvider
-from upnp_announce.product import SERVER
+from upnp_announce import config
+from upnp_announce.wire import gena
+from upnp_announce.device import site as web
+from upnp_announce.device.eventing import INITIAL_EVENT_DELAY, EventResource, HTTPNotifier, ServiceEventing
+from upnp_announce.settings import EventingSettings
+from upnp_announce.provider import IServiceProvider
+from upnp_announce.wire.product import SERVER
 from upnp_announce.provider import ServiceProvider, StateVariable, action
-from upnp_announce.soap import ENVELOPE_NS
+from upnp_announce.wire.soap import ENVELOPE_NS
 
 THERMO = "urn:schemas-example-com:service:Thermo:1"
 CONTENT_TYPE = b'text/xml; charset="utf-8"'
@@ -341,7 +338,7 @@ def eventingLines(events: list[dict[str, Any]]) -> list[str]:
     return [
         formatEvent(e)
         for e in events
-        if e.get("log_namespace", "").startswith("upnp_announce.eventing")
+        if e.get("log_namespace", "").startswith("upnp_announce.device.eventing")
     ]
 
 

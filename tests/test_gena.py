@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from upnp_announce import gena
+from upnp_announce.wire import gena
 from upnp_announce.datatypes import is_xml_text
 
 EVENT = "{urn:schemas-upnp-org:event-1-0}"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from upnp_announce.images import ImageError, ImageInfo, read_image_info
+from upnp_announce.wire.images import ImageError, ImageInfo, read_image_info
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -17,8 +17,9 @@ import pytest
 
 from netns import Host, Network, Running, network
 from support import example, SYSTEM_PYTHON, system_gi_has
-from upnp_announce import config, ssdp
-from upnp_announce.announce import announcements
+from upnp_announce import config
+from upnp_announce.wire import ssdp
+from upnp_announce.wire.ssdp import announcements
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 

@@ -21,8 +21,8 @@ from zope.interface.verify import verifyClass, verifyObject
 
 from support import ROOT_UDN
 from upnp_announce import UPnPError, datatypes, model
-from upnp_announce.binarylight import BinaryLight, SwitchPower, binarylight
-from upnp_announce.interfaces import IDeviceProvider, IProviderFactory, IServiceProvider
+from upnp_announce.plugins.binarylight import BinaryLight, SwitchPower, binarylight
+from upnp_announce.provider import IDeviceProvider, IProviderFactory, IServiceProvider
 from upnp_announce.provider import (
     DeviceProvider,
     OptionError,

@@ -20,10 +20,10 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 import upnp_announce.plugins
-from upnp_announce import providers
-from upnp_announce.binarylight import BinaryLight, binarylight
-from upnp_announce.interfaces import IDeviceProvider, IProviderFactory, IServiceProvider
-from upnp_announce.providers import ProviderError, available, resolve
+from upnp_announce import registry as providers
+from upnp_announce.plugins.binarylight import BinaryLight, binarylight
+from upnp_announce.provider import IDeviceProvider, IProviderFactory, IServiceProvider
+from upnp_announce.registry import ProviderError, available, resolve
 
 BINARYLIGHT_LISTED = "binarylight (UPnP BinaryLight:1 with SwitchPower:1: a light that is on or off)"
 
@@ -31,7 +31,7 @@ BINARYLIGHT_LISTED = "binarylight (UPnP BinaryLight:1 with SwitchPower:1: a ligh
 PROVIDERS_MODULE = '''\
 from zope.interface import implementer
 
-from upnp_announce.interfaces import IServiceProvider
+from upnp_announce.provider import IServiceProvider
 from upnp_announce.provider import (
     DeviceProvider, ProviderFactory, ServiceProvider, StateVariable, action,
 )
@@ -400,7 +400,7 @@ def test_a_built_in_plugin_wins_over_a_third_party_one_of_the_same_name(
 
 FIND_IN_A_NEW_PROCESS = """\
 import json
-from upnp_announce.providers import available, resolve
+from upnp_announce.registry import available, resolve
 found = available()
 print(json.dumps({
     name: [f.kind, type(resolve(name, f.kind).build({})).__module__]
@@ -426,7 +426,7 @@ def test_plugins_on_the_python_path_are_found_by_a_new_process(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "binarylight": ["device", "upnp_announce.binarylight"],
+        "binarylight": ["device", "upnp_announce.plugins.binarylight"],
         "thirdgauge": ["service", "twisted.plugins.upnp_test_thirdparty"],
         "extragauge": ["service", "upnp_announce.plugins.upnp_test_extra"],
     }

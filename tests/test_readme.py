@@ -62,7 +62,8 @@ def test_the_provider_example_works_end_to_end(monkeypatch) -> None:  # type: ig
     from twisted.internet.task import Clock
 
     from support import MemoryHTTP, request
-    from upnp_announce import config, web
+    from upnp_announce import config
+    from upnp_announce.device import site as web
 
     monkeypatch.syspath_prepend(os.path.dirname(example("counter.py")))
     loaded = config.load(example("counter.ini"))

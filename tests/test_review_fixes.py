@@ -14,10 +14,15 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
 
 from support import MemoryHTTP, example, request
-from upnp_announce import UPnPService, client, config, ssdp, ssdpserver, web
+from upnp_announce import UPnPService, client, config
+from upnp_announce.client import eventing as client_eventing
+from upnp_announce.wire import ssdp
+from upnp_announce.device import ssdpsocket
+from upnp_announce.device import site as web
 from upnp_announce.netif import Adapter, InterfaceAddress
-from upnp_announce.service import HTTPBinding, StartError
-from upnp_announce.ssdpserver import SSDPProtocol, SSDPServer
+from upnp_announce.device.runner import HTTPBinding, StartError
+from upnp_announce.device.ssdpsocket import SSDPProtocol
+from upnp_announce.device.discovery import SSDPServer
 
 LIGHT = config.load(example("light.ini"), machineId="test").device
 ETH0 = [Adapter("eth0", 0x1001, (("192.0.2.7", 24),))]
@@ -32,7 +37,7 @@ def subscribe(site: web.DeviceSite, host: bytes = b"192.0.2.7:8000") -> int:
 
 
 def test_eventing_works_again_after_a_restart(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ssdpserver, "listen", lambda *a, **kw: None)
+    monkeypatch.setattr(ssdpsocket, "listen", lambda *a, **kw: None)
     reactor = MemoryReactorClock()
     service = UPnPService(LIGHT, reactor=reactor, httpPort=8000, adapters=lambda: ETH0)
     service.startService()
@@ -144,7 +149,7 @@ def test_a_renewal_after_unsubscribe_does_not_subscribe_again() -> None:
 
     service = client.RemoteService("t", "i", "http://x/s", "http://x/c", "http://x/e")
     subscription = client.EventSubscription(
-        Point(), service, None, lambda *a: None, Listener()  # type: ignore[arg-type]
+        Point(), service, None, lambda *a: None, Listener(), "token"  # type: ignore[arg-type]
     )
     started = defer.Deferred.fromCoroutine(subscription.start(120))
     answers.pop().callback((200, Headers({b"sid": [b"uuid:1"], b"timeout": [b"Second-120"]}), b""))
@@ -194,8 +199,8 @@ def test_an_action_of_another_service_in_the_body_is_401() -> None:
 
 
 def test_the_client_callback_server_caps_bodies() -> None:
-    resource = client._NotifyResource(type("L", (), {"subscriptions": {}, "early": {}})())
-    site = client._ListenerSite(resource, timeout=60)
+    resource = client_eventing._NotifyResource(type("L", (), {"subscriptions": {}, "early": {}})())
+    site = client_eventing._ListenerSite(resource, timeout=60)
     [response] = MemoryHTTP(site).send(request(
         b"NOTIFY", b"/x", host=None,
         headers={b"NT": b"upnp:event", b"NTS": b"upnp:propchange", b"SID": b"uuid:1",
@@ -206,7 +211,7 @@ def test_the_client_callback_server_caps_bodies() -> None:
 
 
 def test_a_capped_read_that_times_out_closes_the_connection() -> None:
-    from upnp_announce.httputil import read_capped
+    from upnp_announce.wire.http import read_capped
 
     class Transport:
         stopped = False
@@ -228,7 +233,7 @@ def test_a_capped_read_that_times_out_closes_the_connection() -> None:
 
 def test_ssdp_answers_are_unchanged_by_passing_the_set() -> None:
     # matches() now takes the announcement set, built once per server.
-    from upnp_announce.announce import announcements, matches
+    from upnp_announce.wire.ssdp import announcements, matches
 
     everything = announcements(LIGHT)
     assert matches("ssdp:all", everything) == everything

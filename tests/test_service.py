@@ -18,7 +18,7 @@ from twisted.web.http_headers import Headers
 from support import example
 from upnp_announce import UPnPService, config
 from upnp_announce.netif import Adapter
-from upnp_announce.service import StartError
+from upnp_announce.device.runner import StartError
 
 NS = {"d": "urn:schemas-upnp-org:device-1-0", "s": "urn:schemas-upnp-org:service-1-0"}
 
@@ -101,7 +101,7 @@ def test_a_missing_interface_is_a_start_error() -> None:
 def test_one_binding_per_address_with_its_own_location(monkeypatch: pytest.MonkeyPatch) -> None:
     from twisted.internet.testing import MemoryReactorClock
 
-    from upnp_announce import ssdpserver
+    from upnp_announce.device import ssdpsocket as ssdpserver
 
     joined = []
 

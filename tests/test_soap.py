@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from upnp_announce import soap
-from upnp_announce.soap import CONTROL_NS, ENVELOPE_NS, SOAPError, SOAPRequest, UPnPError
+from upnp_announce.wire import soap
+from upnp_announce.wire.soap import CONTROL_NS, ENVELOPE_NS, SOAPError, SOAPRequest, UPnPError
 
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 ENCODING = "http://schemas.xmlsoap.org/soap/encoding/"

@@ -14,19 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from upnp_announce import ssdp
-from upnp_announce.ssdp import (
-    MSearch,
-    Notify,
-    SearchResponse,
-    SSDPParseError,
-    alive,
-    byebye,
-    http_date,
-    msearch,
-    parse,
-    search_response,
-)
+from upnp_announce.wire import ssdp
+from upnp_announce.wire.ssdp import MSearch, Notify, SearchResponse, SSDPParseError, alive, byebye, http_date, msearch, parse, search_response
 
 # No example database: the tests leave nothing behind in the tree.
 quick = settings(database=None, deadline=None)

@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
 from support import example
-from upnp_announce import config, ssdp
-from upnp_announce.announce import announcements
+from upnp_announce import config
+from upnp_announce.wire import ssdp
+from upnp_announce.wire.ssdp import announcements
 from upnp_announce.netif import InterfaceAddress
-from upnp_announce.service import HTTPBinding
-from upnp_announce.ssdpserver import SSDPProtocol, SSDPServer
+from upnp_announce.device.runner import HTTPBinding
+from upnp_announce.device.ssdpsocket import SSDPProtocol
+from upnp_announce.device.discovery import SSDPServer
 
 ETH0 = HTTPBinding(InterfaceAddress("eth0", "192.0.2.7", 24), 8000)
 ETH1 = HTTPBinding(InterfaceAddress("eth1", "198.51.100.9", 24), 8000)
@@ -511,7 +513,7 @@ class FakeMulticastReactor:
 
 
 def test_listen_shares_port_1900_joins_once_per_interface_and_sets_ttl() -> None:
-    from upnp_announce import ssdpserver
+    from upnp_announce.device import ssdpsocket as ssdpserver
 
     port = FakeMulticastPort()
     reactor = FakeMulticastReactor(port)
@@ -532,7 +534,7 @@ def test_listen_shares_port_1900_joins_once_per_interface_and_sets_ttl() -> None
 
 
 def test_listen_closes_the_socket_when_set_up_fails() -> None:
-    from upnp_announce import ssdpserver
+    from upnp_announce.device import ssdpsocket as ssdpserver
 
     port = FakeMulticastPort(fail=True)
     with pytest.raises(OSError):
@@ -545,7 +547,8 @@ def test_bootid_grows_with_every_start_and_configid_is_the_descriptions(
 ) -> None:
     from twisted.internet.testing import MemoryReactorClock
 
-    from upnp_announce import UPnPService, ssdpserver
+    from upnp_announce import UPnPService
+    from upnp_announce.device import ssdpsocket as ssdpserver
     from upnp_announce.netif import Adapter
 
     monkeypatch.setattr(ssdpserver, "listen", lambda *a, **kw: None)

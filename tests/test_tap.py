@@ -17,7 +17,7 @@ import pytest
 
 from support import ROOT, example
 from upnp_announce import tap
-from upnp_announce.service import UPnPService
+from upnp_announce.device.runner import UPnPService
 
 TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 

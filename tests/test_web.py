@@ -11,8 +11,10 @@ from lxml import etree
 from twisted.internet.task import Clock
 
 from support import MemoryHTTP, example, request
-from upnp_announce import config, description, web
-from upnp_announce.product import SERVER
+from upnp_announce import config
+from upnp_announce.wire import description
+from upnp_announce.device import site as web
+from upnp_announce.wire.product import SERVER
 
 HOST = b"127.0.0.1:8000"
 

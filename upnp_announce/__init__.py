@@ -4,7 +4,8 @@ of Python.
 """
 
 from upnp_announce._version import __version__
-from upnp_announce.config import Config, ConfigError, NetworkSettings
+from upnp_announce.config import Config, ConfigError
+from upnp_announce.settings import EventingSettings, NetworkSettings
 from upnp_announce.model import (
     Action,
     AllowedValueRange,
@@ -16,8 +17,8 @@ from upnp_announce.model import (
     ServiceDescription,
     StateVariable,
 )
-from upnp_announce.service import HTTPBinding, StartError, UPnPService
-from upnp_announce.soap import UPnPError
+from upnp_announce.device.runner import HTTPBinding, StartError, UPnPService
+from upnp_announce.wire.soap import UPnPError
 
 __all__ = [
     "Action",

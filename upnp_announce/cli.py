@@ -14,9 +14,11 @@ from typing import Any, TextIO
 
 from twisted.internet import defer
 
-from upnp_announce import client, config, datatypes, description, netif, soap, ssdp
-from upnp_announce.announce import announcements
+from upnp_announce import client, config, datatypes, netif
 from upnp_announce._version import __version__
+from upnp_announce.wire import description, soap, ssdp
+from upnp_announce.wire.description import DescriptionError
+from upnp_announce.wire.ssdp import announcements
 from upnp_announce.model import Action, Argument, Device, ServiceDescription, StateVariable
 
 __all__ = ["main"]
@@ -331,7 +333,9 @@ def _react(command: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> 
     async def run() -> None:
         try:
             status[0] = await command(reactor, args, out, err)
-        except (client.ClientError, netif.InterfaceError, soap.UPnPError) as e:
+        except (
+            client.ClientError, DescriptionError, netif.InterfaceError, soap.UPnPError
+        ) as e:
             err.write(f"upnp-announce: {e}\n")
             status[0] = EXIT_ERROR
         except Exception as e:
@@ -357,7 +361,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _hostPort(text: str) -> tuple[str, int]:
+def _host_port(text: str) -> tuple[str, int]:
     host, colon, port = text.partition(":")
     if not colon:
         port = str(ssdp.SSDP_PORT)
@@ -402,7 +406,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="the search target (default ssdp:all)")
     find.add_argument("--interface", action="append", metavar="NAME",
                       help="search on this interface (repeatable; default: all usable)")
-    find.add_argument("--unicast", metavar="HOST[:PORT]", type=_hostPort,
+    find.add_argument("--unicast", metavar="HOST[:PORT]", type=_host_port,
                       help="search one host by unicast instead")
     json_option(find)
     find.set_defaults(run=_discover, react=True)

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from upnp_announce import images, ini, providers
-from upnp_announce.description import DescriptionError, parse_scpd
-from upnp_announce.eventing import EventingSettings
+from upnp_announce import ini, registry
 from upnp_announce.model import DESCRIPTION_FIELDS, Device, Icon, ModelError, Service
 from upnp_announce.provider import OptionError, service_model
+from upnp_announce.settings import EventingSettings, NetworkSettings, bounds_problem
+from upnp_announce.wire import images
+from upnp_announce.wire.scpd import DescriptionError, parse_scpd
 
 __all__ = [
     "Config",
@@ -64,55 +65,6 @@ MAX_FILE_BYTES = 1 << 20
 
 # The namespace of derived UDNs (a fixed, arbitrary UUID of this project).
 UDN_NAMESPACE = uuid.UUID("5b7c3b0e-8f7f-4c8a-9d43-7a0f3e2b9c61")
-
-
-@dataclass(frozen=True)
-class NetworkSettings:
-    """
-    The [network] section.
-
-    @ivar interfaces: interface names, or C{None} for every up,
-        multicast-capable, non-loopback interface.
-    @ivar httpPort: the HTTP port; 0 picks a free one.
-    @ivar maxAge: seconds an announcement stays valid (CACHE-CONTROL).
-    @ivar ttl: the multicast TTL of SSDP messages.
-    """
-
-    interfaces: tuple[str, ...] | None = None
-    httpPort: int = 0
-    maxAge: int = 1800
-    ttl: int = 2
-
-    def __post_init__(self) -> None:
-        problems = [
-            f"{name}: {message}"
-            for name in ("httpPort", "maxAge", "ttl")
-            if (message := _boundsProblem(name, getattr(self, name))) is not None
-        ]
-        if self.interfaces is not None and not self.interfaces:
-            problems.append("interfaces: lists no interface")
-        if problems:
-            raise ValueError("; ".join(problems))
-
-
-# Whole-number keys: their bounds, and why where it is not obvious.
-_BOUNDS = {
-    "httpPort": (0, 65535, ""),
-    # UDA 1.1: max-age should be at least 1800; a day is plenty.
-    "maxAge": (1800, 86400, " (UDA 1.1 asks for at least 1800 seconds)"),
-    "ttl": (1, 255, ""),
-    "minTimeout": (1, 604800, ""),
-    "maxTimeout": (1, 604800, ""),
-    "maxSubscriptions": (1, 100000, ""),
-    "maxSubscriptionsPerSource": (1, 100000, ""),
-}
-
-
-def _boundsProblem(name: str, value: int) -> str | None:
-    low, high, why = _BOUNDS[name]
-    if type(value) is not int or not low <= value <= high:
-        return f"{value!r} is not a whole number from {low} to {high}{why}"
-    return None
 
 
 @dataclass(frozen=True)
@@ -229,10 +181,10 @@ def parse(
     @param readFile: reads a referred file; by default from disk.
     @raise ConfigError: listing every problem found.
     """
-    return _Loader(text, path, baseDir, machineId, readFile or _readFile).load()
+    return _Loader(text, path, baseDir, machineId, readFile or _read_file).load()
 
 
-def _readFile(path: str) -> bytes:
+def _read_file(path: str) -> bytes:
     with open(path, "rb") as f:
         return f.read(MAX_FILE_BYTES + 1)
 
@@ -377,7 +329,7 @@ class _Loader:
             raw = fields[key]
             number = int(raw) if re.fullmatch(r"[0-9]{1,30}", raw) else None
             message = (
-                _boundsProblem(key, number)
+                bounds_problem(key, number)
                 if number is not None
                 else f"{raw!r} is not a whole number"
             )
@@ -480,8 +432,8 @@ class _Loader:
         if entry is None or not entry.value:
             return None, (), True
         try:
-            factory = providers.resolve(entry.value, kind)
-        except providers.ProviderError as e:
+            factory = registry.resolve(entry.value, kind)
+        except registry.ProviderError as e:
             self.problem(str(e), section, "provider")
             return None, (), False
         keys = tuple(factory.keys)

@@ -38,10 +38,12 @@ __all__ = [
     "DATA_TYPES",
     "InvalidValue",
     "OutOfRange",
+    "TooLong",
     "UnknownDataType",
     "format_value",
     "is_numeric",
     "is_xml_text",
+    "shown",
     "xml_escape",
     "xml_text",
     "parse_value",
@@ -54,6 +56,10 @@ class InvalidValue(ValueError):
 
 class OutOfRange(InvalidValue):
     """Well-formed but outside the type's range (UPnP error 601 territory)."""
+
+
+class TooLong(InvalidValue):
+    """A string longer than its state variable's maxLength (UPnP error 605)."""
 
 
 class UnknownDataType(ValueError):
@@ -94,8 +100,8 @@ _MINUTE: Final = datetime.timedelta(minutes=1)
 _ZONE_FORMAT: Final = "[Z|+HH:MM|-HH:MM]"
 
 
-def _show(value: object) -> str:
-    """Return repr(value), cut to about 40 characters."""
+def shown(value: object) -> str:
+    """Return repr(value), cut to about 40 characters, for messages."""
     try:
         text = repr(value)
     except ValueError:  # an int over the int-to-str digit limit
@@ -124,10 +130,10 @@ class _Converter(abc.ABC):
         """Return the wire text of value."""
 
     def _invalid(self, value: object, reason: str) -> InvalidValue:
-        return InvalidValue(f"{_show(value)} is not a valid {self.name} value ({reason})")
+        return InvalidValue(f"{shown(value)} is not a valid {self.name} value ({reason})")
 
     def _out_of_range(self, value: object, bounds: str) -> OutOfRange:
-        return OutOfRange(f"{_show(value)} is out of range for {self.name} ({bounds})")
+        return OutOfRange(f"{shown(value)} is out of range for {self.name} ({bounds})")
 
     def _wrong_type(self, value: object, expected: str) -> InvalidValue:
         return self._invalid(value, f"expected {expected}, not {type(value).__name__}")
@@ -500,7 +506,7 @@ def _converter(dataType: str) -> _Converter:
     try:
         return _CONVERTERS[dataType]
     except KeyError:
-        raise UnknownDataType(f"{_show(dataType)} is not a UPnP data type") from None
+        raise UnknownDataType(f"{shown(dataType)} is not a UPnP data type") from None
 
 
 def parse_value(dataType: str, text: str) -> object:

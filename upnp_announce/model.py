@@ -10,6 +10,7 @@ caller (the INI loader) can point at the line a user has to fix.
 
 from __future__ import annotations
 
+import decimal
 import functools
 import re
 from collections import Counter
@@ -289,6 +290,26 @@ class Action:
     def inArguments(self) -> tuple[Argument, ...]:
         return tuple(a for a in self.arguments if a.direction == "in")
 
+    def argumentProblems(self, given: Iterable[str]) -> list[str]:
+        """
+        What is wrong with the in-argument names of a call, each as a phrase
+        (C{"missing A, B"}, C{"unexpected C"}, C{"repeated D"}); empty when
+        they are exactly the declared ones.
+        """
+        counts = Counter(list(given))
+        declared = [a.name for a in self.inArguments]
+        missing = [n for n in declared if n not in counts]
+        extra = sorted(n for n in counts if n not in declared)
+        repeated = sorted(n for n, count in counts.items() if count > 1)
+        problems = []
+        if missing:
+            problems.append("missing " + ", ".join(missing))
+        if extra:
+            problems.append("unexpected " + ", ".join(extra))
+        if repeated:
+            problems.append("repeated " + ", ".join(repeated))
+        return problems
+
     @property
     def outArguments(self) -> tuple[Argument, ...]:
         return tuple(a for a in self.arguments if a.direction == "out")
@@ -391,6 +412,88 @@ class StateVariable:
                     )
                 )
         _check(f"state variable {self.name!r}", problems)
+
+    # -- values: the one place a value is checked against its declaration ------------
+
+    @functools.cached_property
+    def _limits(self) -> tuple[Any, Any, Any] | None:
+        """
+        The allowedValueRange as Python values (minimum, maximum, step or
+        C{None}), parsed once; C{None} without a range.
+        """
+        r = self.allowedValueRange
+        if r is None:
+            return None
+        parse = functools.partial(datatypes.parse_value, self.dataType)
+        return parse(r.minimum), parse(r.maximum), parse(r.step) if r.step is not None else None
+
+    def _checkLength(self, text: str) -> None:
+        if self.maxLength is not None and len(text) > self.maxLength:
+            raise datatypes.TooLong(
+                f"{datatypes.shown(text)} is {len(text)} characters long; "
+                f"{self.name} takes at most {self.maxLength}"
+            )
+
+    def _checkLimits(self, value: Any, text: str) -> None:
+        """
+        Check a value of the right type against maxLength, the allowed list
+        and the range with its step.
+        """
+        self._checkLength(text)
+        if self.allowedValues is not None and value not in self.allowedValues:
+            raise datatypes.OutOfRange(
+                f"{datatypes.shown(value)} is not an allowed value of {self.name}"
+            )
+        limits = self._limits
+        if limits is None:
+            return
+        low, high, step = limits
+        if not low <= value <= high:
+            raise datatypes.OutOfRange(
+                f"{datatypes.shown(value)} is outside {low}..{high} for {self.name}"
+            )
+        if (
+            step is not None
+            and isinstance(value, (int, decimal.Decimal))
+            and not isinstance(value, bool)
+            and (value - low) % step
+        ):
+            raise datatypes.OutOfRange(
+                f"{datatypes.shown(value)} is not on a step of {step} from {low} for {self.name}"
+            )
+
+    def parse(self, text: str) -> Any:
+        """
+        The Python value of wire text, checked against this declaration:
+        the data type, maxLength, the allowed list and the range and step.
+
+        @raise datatypes.TooLong: beyond maxLength (UPnP error 605).
+        @raise datatypes.OutOfRange: outside the type's or the declared range,
+            off the step, or not an allowed value (601).
+        @raise datatypes.InvalidValue: not of the data type (600).
+        """
+        self._checkLength(text)
+        value = datatypes.parse_value(self.dataType, text)
+        self._checkLimits(value, text)
+        return value
+
+    def format(self, value: object) -> str:
+        """
+        The wire text of a Python value, checked against this declaration
+        as L{parse} checks text.
+
+        @raise datatypes.InvalidValue: (or its subclasses) as L{parse}.
+        """
+        text = datatypes.format_value(self.dataType, value)
+        self._checkLimits(value, text)
+        return text
+
+    def check(self, value: object) -> None:
+        """
+        Whether a Python value may be this variable's: as L{format}, without
+        the text.
+        """
+        self.format(value)
 
     def _checkValue(self, name: str, text: str, problems: list[Problem]) -> object:
         try:

@@ -1,4 +1,9 @@
 """
+The provider API, in one place: the interfaces a provider implements
+(L{IServiceProvider}, L{IDeviceProvider}, and L{IProviderFactory} for a
+plugin), and base classes that implement them from a few declarations.
+Finding providers by name is L{upnp_announce.registry}'s work.
+
 Write a provider in a few lines: declare state variables and actions on a
 L{ServiceProvider} subclass, and its service description (SCPD) is generated
 from them.
@@ -33,13 +38,15 @@ from typing import Any, ClassVar, TypeVar
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.plugin import IPlugin
-from zope.interface import implementer
+from zope.interface import Attribute, Interface, implementer
 
 from upnp_announce import datatypes, model
-from upnp_announce.interfaces import IDeviceProvider, IProviderFactory, IServiceProvider
 
 __all__ = [
     "DeviceProvider",
+    "IDeviceProvider",
+    "IProviderFactory",
+    "IServiceProvider",
     "OptionError",
     "ProviderFactory",
     "ServiceProvider",
@@ -48,7 +55,87 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-_log = Logger()
+_log = Logger(namespace="upnp_announce.provider")
+
+
+# -- the interfaces ---------------------------------------------------------------
+
+
+class IServiceProvider(Interface):
+    """
+    Implements one service: its description, its actions and its state.
+    """
+
+    serviceType = Attribute("The service type URN, C{urn:DOMAIN:service:NAME:VERSION}.")
+    serviceId = Attribute("The serviceId URN, C{urn:DOMAIN:serviceId:NAME}.")
+    description = Attribute(
+        "The L{upnp_announce.model.ServiceDescription}: actions, arguments and "
+        "state variables (with data types, defaults, allowed values or ranges, "
+        "and whether they are evented)."
+    )
+
+    def callAction(name: str, arguments: Mapping[str, object]) -> Any:
+        """
+        Run the action C{name}.
+
+        @param name: an action of C{description}.
+        @param arguments: every in-argument, by name, already converted to its
+            Python value and checked against its state variable.
+        @return: the out-arguments by name (Python values), or a Deferred or
+            coroutine that gives them.
+        @raise upnp_announce.soap.UPnPError: to answer with that fault.
+        """
+
+    def stateValue(name: str) -> object:
+        """
+        The current Python value of the state variable C{name}.
+        """
+
+    def watch(callback: Callable[[str, object], None]) -> Callable[[], None]:
+        """
+        Call C{callback(name, value)} whenever an evented state variable
+        changes, from any cause (an action, a timer, the hardware).
+
+        @return: a callable that stops the calls.
+        """
+
+
+class IDeviceProvider(Interface):
+    """
+    Supplies a device: its type, its description fields and its services.
+    """
+
+    deviceType = Attribute("The device type URN, C{urn:DOMAIN:device:NAME:VERSION}.")
+    fields = Attribute(
+        "Description fields by UDA name (C{friendlyName}, C{manufacturer}, "
+        "C{modelName}...); the INI section's keys override them."
+    )
+    services = Attribute("The device's L{IServiceProvider}s, in order.")
+
+
+class IProviderFactory(Interface):
+    """
+    A provider plugin: what C{provider = NAME} in an INI section names.
+    """
+
+    name = Attribute("The name used in C{provider = NAME}.")
+    kind = Attribute('C{"device"} (for [device] sections) or C{"service"} ([service:NAME]).')
+    summary = Attribute("One line on what it provides.")
+    keys = Attribute("The provider's own INI keys: a mapping of key to a line of help.")
+
+    def build(options: Mapping[str, str]) -> Any:
+        """
+        Build the provider.
+
+        @param options: the provider's own keys from the section, by name as
+            declared in C{keys}.
+        @return: an L{IDeviceProvider} or an L{IServiceProvider}, as C{kind}
+            says.
+        @raise upnp_announce.provider.OptionError: naming a bad key.
+        """
+
+
+# -- implementing them from declarations --------------------------------------------
 
 
 class OptionError(ValueError):
@@ -193,6 +280,7 @@ class ServiceProvider:
     serviceId: str
     description: ClassVar[model.ServiceDescription]
     _variables: ClassVar[dict[str, StateVariable]]
+    _declared: ClassVar[dict[str, model.StateVariable]]
     _actions: ClassVar[dict[str, tuple[str, _ActionSpec]]]
 
     def __init_subclass__(cls, **kw: Any) -> None:
@@ -208,10 +296,11 @@ class ServiceProvider:
                     actions[spec.name] = (attribute, spec)
         cls._variables = variables
         cls._actions = actions
+        cls._declared = {name: v.model() for name, v in variables.items()}
         if variables:
             cls.description = model.ServiceDescription(
-                tuple(_actionModel(spec) for _, spec in actions.values()),
-                tuple(v.model() for v in variables.values()),
+                tuple(_action_model(spec) for _, spec in actions.values()),
+                tuple(cls._declared.values()),
             )
 
     def __init__(self) -> None:
@@ -234,16 +323,13 @@ class ServiceProvider:
         Set a state variable; tell the watchers if it is evented and changed.
 
         @raise upnp_announce.datatypes.InvalidValue: for a value its
-            declaration does not allow.
+            declaration does not allow, checked by the model exactly as SOAP
+            checks an argument: L{datatypes.OutOfRange} outside the range, off
+            the step or not an allowed value, L{datatypes.TooLong} beyond
+            maxLength.
         """
         variable = self._variables[name]
-        datatypes.format_value(variable.dataType, value)
-        if variable.allowed is not None and value not in variable.allowed:
-            raise datatypes.OutOfRange(f"{value!r} is not an allowed value of {name}")
-        if variable.range is not None:
-            low, high, *_ = variable.range
-            if not low <= value <= high:  # type: ignore[operator]
-                raise datatypes.OutOfRange(f"{value!r} is outside {low}..{high} for {name}")
+        self._declared[name].check(value)
         if self._values[name] == value and type(self._values[name]) is type(value):
             return
         self._values[name] = value
@@ -289,7 +375,7 @@ def _outputs(result: object, spec: _ActionSpec) -> dict[str, object]:
     )
 
 
-def _actionModel(spec: _ActionSpec) -> model.Action:
+def _action_model(spec: _ActionSpec) -> model.Action:
     arguments = [model.Argument(name, "in", v.name) for name, v in spec.inputs]
     arguments += [model.Argument(name, "out", v.name) for name, v in spec.outputs]
     return model.Action(spec.name, tuple(arguments))

@@ -10,7 +10,7 @@ from typing import Any
 from twisted.python import usage
 
 from upnp_announce import config, netif
-from upnp_announce.service import StartError, UPnPService
+from upnp_announce.device.runner import StartError, UPnPService
 
 __all__ = ["Options", "makeService", "makeUPnPService"]
 

@@ -26,7 +26,8 @@ from typing import Any
 
 from twisted.internet import defer, task
 
-from upnp_announce import client, soap
+from upnp_announce import client
+from upnp_announce.wire import soap
 
 
 def say(**fields: Any) -> None:

@@ -1,6 +1,8 @@
 """
-L{UPnPService}: one root device as one Twisted service, for twistd or for
-any application that wants to embed a device.
+L{UPnPService}: the runnable device, one root device as one Twisted
+service, for twistd or for any application that wants to embed a device. It
+owns the sockets (HTTP on each address, SSDP on port 1900) and wires the
+SSDP server and the HTTP site to them.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from upnp_announce import config as configmodule
-from upnp_announce import netif, ssdp, ssdpserver
-from upnp_announce.config import NetworkSettings
-from upnp_announce.eventing import EventingSettings
+from upnp_announce import netif
+from upnp_announce.device import ssdpsocket
+from upnp_announce.device.discovery import SSDPServer
+from upnp_announce.device.site import DeviceSite
+from upnp_announce.device.ssdpsocket import SSDPProtocol
 from upnp_announce.model import Device
-from upnp_announce.ssdpserver import SSDPProtocol, SSDPServer
-from upnp_announce.web import DeviceSite
+from upnp_announce.settings import EventingSettings, NetworkSettings
+from upnp_announce.wire import ssdp
 
 __all__ = ["HTTPBinding", "StartError", "UPnPService"]
 
@@ -202,14 +206,14 @@ class UPnPService(MultiService):
         if failed:
             for port in ports:
                 port.stopListening()
-            raise StartError(_listenFailure(failed[0], self.network.httpPort))
+            raise StartError(_listen_failure(failed[0], self.network.httpPort))
         bindings = tuple(
             HTTPBinding(address, port.getHost().port)
             for address, port in zip(addresses, ports)
         )
         protocol = SSDPProtocol(self._reactor)
         try:
-            self._ssdpPort = ssdpserver.listen(
+            self._ssdpPort = ssdpsocket.listen(
                 self._reactor,
                 protocol,
                 addresses,
@@ -281,7 +285,7 @@ class UPnPService(MultiService):
         return stopped
 
 
-def _listenFailure(failure: Failure, port: int) -> str:
+def _listen_failure(failure: Failure, port: int) -> str:
     error = failure.value
     where = f"port {port}" if port else "a free port"
     return f"cannot listen for HTTP on {where}: {error}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from upnp_announce import xmlsafe
+from upnp_announce.wire import xmlsafe
 from upnp_announce.datatypes import xml_escape
 
 __all__ = [

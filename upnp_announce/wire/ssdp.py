@@ -1,5 +1,7 @@
 """
-SSDP messages: datagrams to frozen values and back, and nothing else.
+SSDP messages: datagrams to frozen values and back; and which messages a
+device tree announces and which of them answer a search. Pure: no I/O, no
+logging, no clock.
 
 Liberal in what it reads (CRLF or bare LF, any header case, no space after the
 colon, repeated headers: the first counts), strict in what it writes (UDA 1.1
@@ -14,8 +16,14 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from upnp_announce.model import Device, serves
+
 __all__ = [
+    "ALL",
+    "MAX_MX",
     "MULTICAST_ADDRESS",
+    "ROOTDEVICE",
+    "Announcement",
     "MULTICAST_HOST",
     "SSDP_PORT",
     "MSearch",
@@ -23,8 +31,10 @@ __all__ = [
     "SSDPParseError",
     "SearchResponse",
     "alive",
+    "announcements",
     "byebye",
     "http_date",
+    "matches",
     "msearch",
     "parse",
     "search_response",
@@ -33,6 +43,11 @@ __all__ = [
 MULTICAST_ADDRESS = "239.255.255.250"
 SSDP_PORT = 1900
 MULTICAST_HOST = f"{MULTICAST_ADDRESS}:{SSDP_PORT}"
+ROOTDEVICE = "upnp:rootdevice"
+ALL = "ssdp:all"
+
+# UDA 1.1: MX above 5 counts as 5.
+MAX_MX = 5
 
 # A datagram is one message; anything longer than this is not SSDP.
 MAX_DATAGRAM = 8192
@@ -294,3 +309,61 @@ def msearch(*, st: str, mx: int | None, host: str = MULTICAST_HOST) -> bytes:
         headers.append(("MX", str(mx)))
     headers.append(("ST", st))
     return _serialise("M-SEARCH * HTTP/1.1", headers)
+
+
+# -- what a device tree announces, and what answers a search ---------------------
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """
+    One (NT, USN) pair: sent as NT in a NOTIFY, as ST in a search reply.
+    """
+
+    nt: str
+    usn: str
+
+
+def announcements(root: Device) -> tuple[Announcement, ...]:
+    """
+    The 3+2d+k set of UDA 1.1 1.1.2: for the root device upnp:rootdevice,
+    its UUID and its type; for each embedded device its UUID and its type;
+    for each device, each distinct service type once.
+    """
+    found = [Announcement(ROOTDEVICE, f"{root.UDN}::{ROOTDEVICE}")]
+    for device in root.allDevices():
+        found.append(Announcement(device.UDN, device.UDN))
+        found.append(Announcement(device.deviceType, f"{device.UDN}::{device.deviceType}"))
+        for serviceType in dict.fromkeys(s.serviceType for s in device.services):
+            found.append(Announcement(serviceType, f"{device.UDN}::{serviceType}"))
+    return tuple(found)
+
+
+def matches(st: str, everything: tuple[Announcement, ...]) -> tuple[Announcement, ...]:
+    """
+    The replies to a search for C{st} among C{everything} (a device's
+    L{announcements}), each with the ST to send.
+
+    C{ssdp:all}, C{upnp:rootdevice} and C{uuid:} match case-insensitively;
+    a device or service type matches our type at the same or a higher
+    version, and is answered with the version asked for (UDA 1.1 1.2.3);
+    a higher version than ours gets nothing.
+    """
+    lowered = st.lower()
+    if lowered == ALL:
+        return everything
+    if lowered == ROOTDEVICE:
+        return everything[:1]
+    if lowered.startswith("uuid:"):
+        return tuple(
+            Announcement(st, a.usn)
+            for a in everything
+            if a.nt == a.usn and a.usn.lower() == lowered
+        )
+    # One reply per device, even where it has two versions of the type.
+    replies: dict[Announcement, None] = {}
+    for announcement in everything:
+        if serves(announcement.nt, st):
+            udn = announcement.usn.split("::", 1)[0]
+            replies[Announcement(st, f"{udn}::{st}")] = None
+    return tuple(replies)

@@ -1,5 +1,6 @@
 """
-The HTTP side of a device: a twisted.web resource tree built from the model.
+The device's HTTP site: a twisted.web resource tree built from the model,
+behind a Host check.
 
 Descriptions, icons and presentation pages are rendered once to bytes
 (L{description.render}) and served as they are; the tree is rebuilt only when
@@ -16,20 +17,22 @@ from twisted.logger import Logger
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
-from upnp_announce import description
-from upnp_announce.control import MAX_BODY, CappedBody, ControlResource
-from upnp_announce.eventing import (
-    EventingSettings,
+from upnp_announce.device.control import ControlResource
+from upnp_announce.device.eventing import (
     EventResource,
     HTTPNotifier,
     Notifier,
     ServiceEventing,
 )
+from upnp_announce.device.presentation import presentation_page
+from upnp_announce.device.resources import NOT_FOUND, REFUSED, StaticBytes
 from upnp_announce.model import Device
-from upnp_announce.product import SERVER
-from upnp_announce.resources import NOT_FOUND, REFUSED, StaticBytes
+from upnp_announce.settings import EventingSettings
+from upnp_announce.wire import description
+from upnp_announce.wire.http import MAX_BODY, CappedBody
+from upnp_announce.wire.product import SERVER
 
-__all__ = ["DeviceSite", "buildTree", "putResource"]
+__all__ = ["DeviceSite", "build_tree", "put_resource"]
 
 XML = description.CONTENT_TYPE
 HTML = b"text/html; charset=utf-8"
@@ -50,7 +53,7 @@ class _Directory(resource.Resource):
         return NOT_FOUND.render(request)
 
 
-def buildTree(
+def build_tree(
     rendered: description.Descriptions,
     root: Device,
     clock: IReactorTime,
@@ -65,7 +68,9 @@ def buildTree(
         (path, StaticBytes(body, XML)) for path, body in rendered.documents.items()
     ]
     entries += [
-        (path, StaticBytes(body, HTML)) for path, body in rendered.presentation.items()
+        (path, StaticBytes(presentation_page(device, rendered.layout), HTML))
+        for device in root.allDevices()
+        if (path := rendered.layout.presentation.get(device.UDN)) is not None
     ]
     for device in root.allDevices():
         for index, icon in enumerate(device.icons):
@@ -75,11 +80,11 @@ def buildTree(
         entries.append((paths.control, ControlResource(paths.service, clock)))
     entries += events.items()
     for path, leaf in entries:
-        putResource(tree, path, leaf)
+        put_resource(tree, path, leaf)
     return tree
 
 
-def putResource(tree: resource.Resource, path: str, leaf: resource.Resource) -> None:
+def put_resource(tree: resource.Resource, path: str, leaf: resource.Resource) -> None:
     """
     Put C{leaf} at the absolute C{path} of C{tree}, making inner nodes.
     """
@@ -166,7 +171,7 @@ class DeviceSite(server.Site):
             path: EventResource(eventing, self._networks)
             for path, eventing in self.eventing.items()
         }
-        self.resource = buildTree(self.descriptions, self.device, self._clock, events)
+        self.resource = build_tree(self.descriptions, self.device, self._clock, events)
 
     def stopEventing(self) -> None:
         """
@@ -189,13 +194,13 @@ class DeviceSite(server.Site):
         Accept requests whose Host is C{host:port}; C{network} is the subnet
         of that address's interface (for the eventing callback policy).
         """
-        for name in _hostNames(host, port):
+        for name in _host_names(host, port):
             self._hosts.add(name)
         if network is not None:
             self._networks[host] = network
 
     def removeAddress(self, host: str, port: int) -> None:
-        for name in _hostNames(host, port):
+        for name in _host_names(host, port):
             self._hosts.discard(name)
         self._networks.pop(host, None)
 
@@ -213,7 +218,7 @@ class DeviceSite(server.Site):
 SERVER_BYTES = SERVER.encode("ascii")
 
 
-def _hostNames(host: str, port: int) -> list[bytes]:
+def _host_names(host: str, port: int) -> list[bytes]:
     """
     The Host header values that name C{host:port}: with the port, and
     without it where it is HTTP's default (RFC 7230 lets clients leave it out).

@@ -1,39 +1,31 @@
 """
-The SSDP side of a device: answering searches and announcing itself.
+Discovery, the device's side: answering searches and announcing itself.
 
 L{SSDPServer} holds the logic (which searches to answer, on which interface,
 how soon, how often; when to announce) on an injected clock and random
-source. L{SSDPProtocol} only decodes datagrams for it and sends what it asks.
-L{listen} opens the one socket on port 1900.
+source; L{upnp_announce.device.ssdpsocket} decodes datagrams for it and
+sends what it asks.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import random
-import socket
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
-from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
-from upnp_announce import ssdp
-from upnp_announce.announce import Announcement, announcements, matches
+from upnp_announce.device.limits import RateLimit
 from upnp_announce.model import Device
 from upnp_announce.netif import InterfaceAddress
-from upnp_announce.product import SERVER
+from upnp_announce.wire import ssdp
+from upnp_announce.wire.product import SERVER
+from upnp_announce.wire.ssdp import MAX_MX, Announcement, announcements, matches
 
-__all__ = ["Binding", "RateLimit", "SSDPProtocol", "SSDPServer", "listen"]
-
-# Linux: deliver to a socket only the groups it joined itself.
-IP_MULTICAST_ALL = 49
-
-# UDA 1.1: MX above 5 counts as 5.
-MAX_MX = 5
+__all__ = ["Binding", "SSDPServer", "Sender"]
 
 
 class Binding(Protocol):
@@ -56,33 +48,6 @@ class Sender(Protocol):
     def sendUnicast(self, data: bytes, destination: tuple[str, int]) -> None: ...
 
     def sendMulticast(self, data: bytes, interface: InterfaceAddress) -> None: ...
-
-
-class RateLimit:
-    """
-    At most C{limit} units per source address per one-second window, for at
-    most C{sources} distinct addresses per window.
-    """
-
-    def __init__(self, clock: IReactorTime, limit: int, sources: int = 4096) -> None:
-        self.clock = clock
-        self.limit = limit
-        self.sources = sources
-        self.window = -1.0
-        self.spent: dict[str, int] = {}
-
-    def allow(self, source: str, units: int) -> bool:
-        now = int(self.clock.seconds())
-        if now != self.window:
-            self.window = now
-            self.spent.clear()
-        spent = self.spent.get(source)
-        if spent is None and len(self.spent) >= self.sources:
-            return False
-        if (spent or 0) + units > self.limit:
-            return False
-        self.spent[source] = (spent or 0) + units
-        return True
 
 
 class SSDPServer:
@@ -304,96 +269,3 @@ class SSDPServer:
 
         self.clock.callLater(0.1, again)
         return done
-
-
-class SSDPProtocol(DatagramProtocol):
-    """
-    Decodes datagrams for an L{SSDPServer} and sends what it asks.
-
-    Nothing a peer sends can raise out of L{datagramReceived}: bad datagrams
-    are dropped with a debug line (at most a few per second).
-    """
-
-    log = Logger()
-
-    def __init__(self, clock: IReactorTime) -> None:
-        self.server: SSDPServer | None = None
-        self._complaints = RateLimit(clock, 5)
-        self._outgoing: str | None = None
-
-    def datagramReceived(self, datagram: bytes, addr: Any) -> None:
-        try:
-            message = ssdp.parse(datagram)
-        except ssdp.SSDPParseError as e:
-            if self._complaints.allow("", 1):
-                self.log.debug("Dropped a datagram from {addr}: {why}", addr=addr, why=e)
-            return
-        if isinstance(message, ssdp.MSearch) and self.server is not None:
-            try:
-                self.server.searchReceived(message, (addr[0], addr[1]))
-            except Exception:
-                self.log.failure("Failed to handle a search from {addr}", addr=addr)
-
-    def sendUnicast(self, data: bytes, destination: tuple[str, int]) -> None:
-        self._write(data, destination)
-
-    def sendMulticast(self, data: bytes, interface: InterfaceAddress) -> None:
-        if self.transport is None:
-            return
-        if interface.address != self._outgoing:
-            try:
-                self.transport.socket.setsockopt(  # type: ignore[attr-defined]
-                    socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(interface.address)
-                )
-            except OSError as e:
-                # The address went away (DHCP, a removed interface): skip it,
-                # the other interfaces still hear from us.
-                self._outgoing = None
-                self.log.warn("Cannot send on {address}: {error}",
-                              address=interface.address, error=e)
-                return
-            self._outgoing = interface.address
-        self._write(data, (ssdp.MULTICAST_ADDRESS, ssdp.SSDP_PORT))
-
-    def _write(self, data: bytes, destination: tuple[str, int]) -> None:
-        if self.transport is None:
-            return
-        try:
-            self.transport.write(data, destination)
-        except OSError as e:
-            self.log.warn("Cannot send to {destination}: {error}", destination=destination, error=e)
-
-
-def listen(
-    reactor: Any,
-    protocol: SSDPProtocol,
-    interfaces: Sequence[InterfaceAddress],
-    *,
-    ttl: int = 2,
-    port: int = ssdp.SSDP_PORT,
-) -> Any:
-    """
-    Open the SSDP socket: port 1900 shared with other SSDP stacks, joined to
-    239.255.255.250 on each interface, sending with TTL C{ttl}.
-
-    @return: the listening port.
-    @raise OSError: when the socket or a group join fails.
-    """
-    listening = reactor.listenMulticast(port, protocol, listenMultiple=True)
-    try:
-        listening.setTTL(ttl)
-        listening.setLoopbackMode(1)
-        if sys.platform.startswith("linux"):
-            listening.socket.setsockopt(socket.IPPROTO_IP, IP_MULTICAST_ALL, 0)
-        # One join per interface: a second address of the same interface
-        # names the same membership.
-        first: dict[str, str] = {}
-        for interface in interfaces:
-            first.setdefault(interface.name, interface.address)
-        for address in first.values():
-            membership = socket.inet_aton(ssdp.MULTICAST_ADDRESS) + socket.inet_aton(address)
-            listening.socket.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
-    except OSError:
-        listening.stopListening()
-        raise
-    return listening

@@ -16,7 +16,7 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from upnp_announce import xmlsafe
+from upnp_announce.wire import xmlsafe
 from upnp_announce.datatypes import xml_escape
 
 __all__ = [

@@ -6,9 +6,10 @@ L{ServiceEventing} holds the logic on an injected clock: subscriptions, their
 expiry, SEQ, coalescing of the changes made in one reactor turn, moderation
 (maximumRate, minimumDelta), one NOTIFY in flight per subscription, retries
 over the callback URLs, dropping subscribers that answer 412 or keep failing.
-L{EventResource} is the HTTP side: SUBSCRIBE and UNSUBSCRIBE with UDA 1.1's
-status codes, and the callback policy that stops CallStranger
-(CVE-2020-12695). L{HTTPNotifier} sends NOTIFYs with twisted.web's Agent.
+L{CallbackPolicy}, also pure, decides whom the device may call back (it
+stops CallStranger, CVE-2020-12695). L{EventResource} adapts HTTP to both:
+SUBSCRIBE and UNSUBSCRIBE with UDA 1.1's status codes. L{HTTPNotifier}
+sends NOTIFYs with twisted.web's Agent.
 """
 
 from __future__ import annotations
@@ -30,14 +31,16 @@ from twisted.web.iweb import IBodyProducer
 from twisted.web.server import Request
 from zope.interface import implementer
 
-from upnp_announce import datatypes, gena
-from upnp_announce.description import CONTENT_TYPE
-from upnp_announce.httputil import BodyTooLarge, BytesProducer, read_capped
+from upnp_announce import datatypes
+from upnp_announce.device.limits import RateLimit
 from upnp_announce.model import Service
-from upnp_announce.resources import Leaf
-from upnp_announce.ssdpserver import RateLimit
+from upnp_announce.settings import EventingSettings
+from upnp_announce.wire import gena
+from upnp_announce.wire.description import CONTENT_TYPE
+from upnp_announce.wire.http import BodyTooLarge, BytesProducer, Leaf, read_capped
 
 __all__ = [
+    "CallbackPolicy",
     "EventResource",
     "EventingSettings",
     "HTTPNotifier",
@@ -53,48 +56,6 @@ MAX_CALLBACKS = 4
 # drops a NOTIFY it cannot match yet, then resubscribes on the SEQ gap).
 INITIAL_EVENT_DELAY = 0.05
 SWEEP_INTERVAL = 60.0
-
-
-@dataclass(frozen=True)
-class EventingSettings:
-    """
-    The [eventing] section.
-
-    @ivar callbacks: C{"requester"}: a callback URL's host must be the
-        subscriber's own address; C{"subnet"}: any address on the subnet of
-        the interface the SUBSCRIBE came in on.
-    @ivar minTimeout: the shortest subscription granted, in seconds.
-    @ivar maxTimeout: the longest.
-    @ivar maxSubscriptions: per service.
-    @ivar maxSubscriptionsPerSource: per service and subscriber address.
-    @ivar connectTimeout: seconds to connect to a callback URL.
-    @ivar responseTimeout: seconds for its answer.
-    @ivar maxFailures: NOTIFYs in a row that may fail before the
-        subscription is dropped.
-    """
-
-    callbacks: str = "requester"
-    minTimeout: int = 60
-    maxTimeout: int = 86400
-    maxSubscriptions: int = 100
-    maxSubscriptionsPerSource: int = 10
-    connectTimeout: float = 5.0
-    responseTimeout: float = 10.0
-    maxFailures: int = 3
-
-    def __post_init__(self) -> None:
-        if self.callbacks not in ("requester", "subnet"):
-            raise ValueError(f"callbacks must be 'requester' or 'subnet', not {self.callbacks!r}")
-        if not 1 <= self.minTimeout <= self.maxTimeout:
-            raise ValueError("minTimeout must be at least 1 and at most maxTimeout")
-
-    def grant(self, asked: int | None) -> int:
-        """
-        The timeout granted for C{asked} seconds (C{None}: no wish, or
-        infinite): 1800, clamped to the bounds.
-        """
-        wanted = 1800 if asked is None else asked
-        return max(self.minTimeout, min(self.maxTimeout, wanted))
 
 
 # Subscribers in step get the same body: build it once per change.
@@ -439,94 +400,30 @@ class ServiceEventing:
         self._pump(subscription)
 
 
-# -- the HTTP side ----------------------------------------------------------------
-
-
-class EventResource(Leaf):
+class CallbackPolicy:
     """
-    The eventSubURL of one service: SUBSCRIBE and UNSUBSCRIBE.
+    Whom the device may call back (CallStranger, CVE-2020-12695): only
+    C{http://} URLs of at most 256 characters, at most 4 of them, whose host
+    is an IP literal that is the subscriber's own address (C{"requester"})
+    or on the subnet of the interface the SUBSCRIBE came in on
+    (C{"subnet"}; not the subnet's network or broadcast address, nor one of
+    ours).
 
     @ivar networks: the subnets of our interfaces by our address on them
-        (live), for the C{"subnet"} callback policy.
+        (live: addresses come and go).
     """
 
-    allowedMethods = (b"SUBSCRIBE", b"UNSUBSCRIBE")
-    log = Logger()
-
-    def __init__(
-        self,
-        eventing: ServiceEventing,
-        networks: Mapping[str, ipaddress.IPv4Network],
-    ) -> None:
-        super().__init__()
-        self.eventing = eventing
+    def __init__(self, mode: str, networks: Mapping[str, ipaddress.IPv4Network]) -> None:
+        self.mode = mode
         self.networks = networks
-        self._complaints = RateLimit(eventing.clock, 10)
 
-    def _answer(self, request: Request, status: int, reason: str) -> bytes:
-        request.setResponseCode(status)
-        # At most ten lines a second: a hostile peer cannot flood the log.
-        if not self._complaints.allow("", 1):
-            return b""
-        self.log.info(
-            "{method} from {source} refused ({status}): {reason}",
-            method=request.method.decode("ascii"),
-            source=request.getClientAddress().host,
-            status=status,
-            reason=reason,
-        )
-        return b""
-
-    def render_SUBSCRIBE(self, request: Request) -> bytes:
-        sid = request.getHeader(b"sid")
-        nt = request.getHeader(b"nt")
-        callback = request.getHeader(b"callback")
-        try:
-            asked = gena.parse_timeout(_text(request.getHeader(b"timeout")))
-        except gena.GENAError:
-            asked = None
-        try:
-            if sid is not None:
-                if nt is not None or callback is not None:
-                    return self._answer(request, 400, "SID together with NT or CALLBACK")
-                subscription = self.eventing.renew(sid.decode("latin-1"), asked)
-            else:
-                if nt is None or nt.strip() != b"upnp:event":
-                    raise Refused(412, f"NT is {nt!r}, not upnp:event")
-                if callback is None:
-                    raise Refused(412, "no CALLBACK")
-                source = request.getClientAddress().host
-                local = request.getHost().host
-                callbacks = self._callbacks(_text(callback) or "", source, local)
-                subscription = self.eventing.subscribe(callbacks, asked, source, local)
-                request.notifyFinish().addCallbacks(
-                    lambda _: self.eventing.clock.callLater(
-                        INITIAL_EVENT_DELAY, self.eventing.ready, subscription
-                    ),
-                    # The subscriber never heard its SID: forget it.
-                    lambda _: self.eventing.discard(subscription),
-                )
-        except Refused as e:
-            return self._answer(request, e.status, e.reason)
-        request.setHeader(b"sid", subscription.sid.encode("ascii"))
-        request.setHeader(b"timeout", f"Second-{subscription.timeout}".encode("ascii"))
-        return b""
-
-    def render_UNSUBSCRIBE(self, request: Request) -> bytes:
-        sid = request.getHeader(b"sid")
-        if sid is None:
-            return self._answer(request, 412, "no SID")
-        if request.getHeader(b"nt") is not None or request.getHeader(b"callback") is not None:
-            return self._answer(request, 400, "SID together with NT or CALLBACK")
-        try:
-            self.eventing.unsubscribe(sid.decode("latin-1"))
-        except Refused as e:
-            return self._answer(request, e.status, e.reason)
-        return b""
-
-    def _callbacks(self, header: str, source: str, local: str) -> tuple[str, ...]:
+    def check(self, header: str, source: str, local: str) -> tuple[str, ...]:
         """
-        The callback URLs, if each is one we may send to.
+        The callback URLs of a CALLBACK header, each rebuilt from its checked
+        parts, if each is one we may send to.
+
+        @param source: the subscriber's address.
+        @param local: our address the SUBSCRIBE came in on.
 
         @raise Refused: 412, saying why.
         """
@@ -536,7 +433,7 @@ class EventResource(Leaf):
             raise Refused(412, str(e)) from None
         if len(urls) > MAX_CALLBACKS:
             raise Refused(412, f"{len(urls)} callback URLs; at most {MAX_CALLBACKS}")
-        policy = self.eventing.settings.callbacks
+        policy = self.mode
         network = self.networks.get(local) if policy == "subnet" else None
         checked = []
         for url in urls:
@@ -573,6 +470,90 @@ class EventResource(Leaf):
             query = f"?{parts.query}" if parts.query else ""
             checked.append(f"http://{literal}:{port}{parts.path or '/'}{query}")
         return tuple(checked)
+
+
+# -- the HTTP side ----------------------------------------------------------------
+
+
+class EventResource(Leaf):
+    """
+    The eventSubURL of one service: SUBSCRIBE and UNSUBSCRIBE, with
+    UDA 1.1's status codes; callbacks are checked by a L{CallbackPolicy}.
+    """
+
+    allowedMethods = (b"SUBSCRIBE", b"UNSUBSCRIBE")
+    log = Logger()
+
+    def __init__(
+        self,
+        eventing: ServiceEventing,
+        networks: Mapping[str, ipaddress.IPv4Network],
+    ) -> None:
+        super().__init__()
+        self.eventing = eventing
+        self.policy = CallbackPolicy(eventing.settings.callbacks, networks)
+        self._complaints = RateLimit(eventing.clock, 10)
+
+    def _answer(self, request: Request, status: int, reason: str) -> bytes:
+        request.setResponseCode(status)
+        # At most ten lines a second: a hostile peer cannot flood the log.
+        if not self._complaints.allow("", 1):
+            return b""
+        self.log.info(
+            "{method} from {source} refused ({status}): {reason}",
+            method=request.method.decode("ascii"),
+            source=request.getClientAddress().host,
+            status=status,
+            reason=reason,
+        )
+        return b""
+
+    def render_SUBSCRIBE(self, request: Request) -> bytes:
+        sid = request.getHeader(b"sid")
+        nt = request.getHeader(b"nt")
+        callback = request.getHeader(b"callback")
+        try:
+            asked = gena.parse_timeout(_text(request.getHeader(b"timeout")))
+        except gena.GENAError:
+            asked = None
+        try:
+            if sid is not None:
+                if nt is not None or callback is not None:
+                    return self._answer(request, 400, "SID together with NT or CALLBACK")
+                subscription = self.eventing.renew(sid.decode("latin-1"), asked)
+            else:
+                if nt is None or nt.strip() != b"upnp:event":
+                    raise Refused(412, f"NT is {nt!r}, not upnp:event")
+                if callback is None:
+                    raise Refused(412, "no CALLBACK")
+                source = request.getClientAddress().host
+                local = request.getHost().host
+                callbacks = self.policy.check(_text(callback) or "", source, local)
+                subscription = self.eventing.subscribe(callbacks, asked, source, local)
+                request.notifyFinish().addCallbacks(
+                    lambda _: self.eventing.clock.callLater(
+                        INITIAL_EVENT_DELAY, self.eventing.ready, subscription
+                    ),
+                    # The subscriber never heard its SID: forget it.
+                    lambda _: self.eventing.discard(subscription),
+                )
+        except Refused as e:
+            return self._answer(request, e.status, e.reason)
+        request.setHeader(b"sid", subscription.sid.encode("ascii"))
+        request.setHeader(b"timeout", f"Second-{subscription.timeout}".encode("ascii"))
+        return b""
+
+    def render_UNSUBSCRIBE(self, request: Request) -> bytes:
+        sid = request.getHeader(b"sid")
+        if sid is None:
+            return self._answer(request, 412, "no SID")
+        if request.getHeader(b"nt") is not None or request.getHeader(b"callback") is not None:
+            return self._answer(request, 400, "SID together with NT or CALLBACK")
+        try:
+            self.eventing.unsubscribe(sid.decode("latin-1"))
+        except Refused as e:
+            return self._answer(request, e.status, e.reason)
+        return b""
 
 
 def _text(value: bytes | None) -> str | None:

@@ -1,20 +1,85 @@
 """
-Small pieces for twisted.web's HTTP client, shared by the control point and
-the event notifier.
+The twisted.web pieces both sides use: request bodies capped in memory,
+fixed-bytes request bodies, answers read up to a limit, and leaf resources
+that answer UPnP's own methods (SUBSCRIBE, NOTIFY, M-POST).
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from typing import Any
 
 from twisted.internet import defer, protocol
 from twisted.python.failure import Failure
 from twisted.web import client as webclient
-from twisted.web import http
-from twisted.web.iweb import IBodyProducer
+from twisted.web import http, resource
+from twisted.web.iweb import IBodyProducer, IRequest
 from zope.interface import implementer
 
-__all__ = ["BodyTooLarge", "BytesProducer", "read_capped"]
+__all__ = [
+    "MAX_BODY",
+    "BodyTooLarge",
+    "BytesProducer",
+    "CappedBody",
+    "Leaf",
+    "method_not_allowed",
+    "read_capped",
+]
+
+# The largest request body kept (SOAP calls, NOTIFYs).
+MAX_BODY = 65536
+
+
+class CappedBody(io.BytesIO):
+    """
+    A request body that keeps at most C{limit} bytes; C{overflowed} says
+    whether more came (or was announced).
+    """
+
+    def __init__(self, limit: int, announced: int | None) -> None:
+        super().__init__()
+        self.limit = limit
+        self.overflowed = announced is not None and announced > limit
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if self.overflowed or self.tell() + len(data) > self.limit:
+            self.overflowed = True
+            return len(data)
+        return super().write(data)
+
+
+def method_not_allowed(request: IRequest, allowed: Sequence[bytes]) -> bytes:
+    """
+    Answer 405 with the Allow header.
+    """
+    request.setResponseCode(405)
+    request.setHeader(b"allow", b", ".join(allowed))
+    request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+    return b"Method Not Allowed\n"
+
+
+class Leaf(resource.Resource):
+    """
+    A leaf that answers the methods in C{allowedMethods}, each with its
+    C{render_METHOD} (C{render_M_POST} for M-POST; HEAD is answered by
+    C{render_GET}), and any other method with 405.
+
+    twisted.web would answer a method it does not know itself (SUBSCRIBE,
+    M-POST...) with 501 before asking the resource.
+    """
+
+    isLeaf = True
+    allowedMethods: tuple[bytes, ...] = ()
+
+    def render(self, request: IRequest) -> bytes | int:
+        method = request.method
+        if method == b"HEAD" and b"GET" in self.allowedMethods:
+            method = b"GET"
+        if method not in self.allowedMethods:
+            return method_not_allowed(request, self.allowedMethods)
+        handler = getattr(self, "render_" + method.decode("ascii").replace("-", "_"))
+        return handler(request)  # type: ignore[no-any-return]
 
 
 class BodyTooLarge(Exception):

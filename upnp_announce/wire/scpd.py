@@ -1,243 +1,72 @@
 """
-Device and service descriptions: the model rendered to the XML that UDA 1.1
-specifies, and static service descriptions (SCPD files) parsed back into the
-model.  Pure functions: bytes and values in, bytes and values out.
-
-Every URL in a description is a path on our own HTTP server (no URLBase, which
-UDA 1.1 deprecates), so one rendering serves every interface we listen on.
+Service descriptions (SCPD): the model's L{ServiceDescription} rendered to
+the XML of UDA 1.1, and SCPD documents (our own files, or another device's)
+parsed back into the model. Pure: bytes and values in, bytes and values out.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from html import escape
 
 from lxml import etree
 
-from upnp_announce import xmlsafe
 from upnp_announce.model import (
-    DESCRIPTION_FIELDS,
     Action,
     AllowedValueRange,
     Argument,
-    Device,
     ModelError,
-    Service,
     ServiceDescription,
     StateVariable,
 )
+from upnp_announce.wire import xmlsafe
 
 __all__ = [
-    "DEVICE_NS",
+    "CONTENT_TYPE",
     "SERVICE_NS",
     "DescriptionError",
-    "Descriptions",
-    "Layout",
-    "ServicePaths",
-    "evented",
-    "layout",
     "parse_scpd",
-    "render",
+    "scpd_element",
+    "serialise",
+    "sub_element",
 ]
 
-DEVICE_NS = "urn:schemas-upnp-org:device-1-0"
 SERVICE_NS = "urn:schemas-upnp-org:service-1-0"
-DESCRIPTION_PATH = "/description.xml"
 CONTENT_TYPE = b'text/xml; charset="utf-8"'
 
 
 class DescriptionError(ValueError):
     """
-    A service description (SCPD) is not one we can serve.
+    A description (a device's or a service's) is not one we can use.
     """
-
-
-@dataclass(frozen=True)
-class ServicePaths:
-    """
-    Where one service of one device lives on our HTTP server.
-    """
-
-    device: Device
-    service: Service
-    scpd: str
-    control: str
-    event: str
-
-
-@dataclass(frozen=True)
-class Layout:
-    """
-    The path of every resource of a device tree on our HTTP server.
-
-    @ivar icons: C{(UDN, index in Device.icons)} to path.
-    @ivar presentation: UDN to the path of the page we serve for a device
-        that has no presentationURL of its own.
-    """
-
-    description: str
-    services: tuple[ServicePaths, ...]
-    icons: dict[tuple[str, int], str]
-    presentation: dict[str, str]
-
-
-def _devicePrefix(root: Device, device: Device) -> str:
-    return "" if device is root else "/dev/" + device.UDN[len("uuid:") :].lower()
-
-
-def evented(service: Service) -> bool:
-    """
-    Whether C{service} has an evented state variable (and so an eventSubURL).
-    """
-    return any(v.sendEvents for v in service.description.stateVariables)
-
-
-def layout(root: Device) -> Layout:
-    """
-    Give every service, icon and default presentation page a path.
-
-    Services are placed by the last part of their serviceId, made unique
-    within the device by a numeric suffix where two serviceIds share it.
-    """
-    services = []
-    icons = {}
-    presentation = {}
-    for device in root.allDevices():
-        prefix = _devicePrefix(root, device)
-        if device.presentationURL is None:
-            presentation[device.UDN] = prefix + "/"
-        for index, icon in enumerate(device.icons):
-            icons[(device.UDN, index)] = (
-                f"{prefix}/icon/{index}-{icon.width}x{icon.height}.{icon.extension}"
-            )
-        used: set[str] = set()
-        for service in device.services:
-            name = base = service.serviceId.rsplit(":", 1)[1]
-            n = 1
-            while name.lower() in used:
-                n += 1
-                name = f"{base}-{n}"
-            used.add(name.lower())
-            path = f"{prefix}/svc/{name}"
-            services.append(
-                ServicePaths(
-                    device, service, path + "/scpd.xml", path + "/control", path + "/event"
-                )
-            )
-    return Layout(DESCRIPTION_PATH, tuple(services), icons, presentation)
-
-
-@dataclass(frozen=True)
-class Descriptions:
-    """
-    Every description of a device tree, rendered once.
-
-    @ivar configId: the CONFIGID.UPNP.ORG of this rendering (0..16777215),
-        also the C{configId} attribute of every description root.
-    @ivar documents: path to the bytes served there, for the device
-        description and each SCPD.
-    @ivar presentation: path to the HTML page served there.
-    """
-
-    layout: Layout
-    configId: int
-    documents: dict[str, bytes]
-    presentation: dict[str, bytes]
-
-
-def render(root: Device) -> Descriptions:
-    """
-    Render the device description and every SCPD of C{root}'s tree.
-
-    The configId is derived from the descriptions themselves (a hash of their
-    renderings without it), so it changes exactly when one of them does.
-    """
-    plan = layout(root)
-    trees = {plan.description: _deviceDescription(root, plan)}
-    for paths in plan.services:
-        trees[paths.scpd] = _serviceDescription(paths.service.description)
-    digest = hashlib.sha256()
-    for path in sorted(trees):
-        digest.update(path.encode() + b"\0" + _serialise(trees[path]) + b"\0")
-    configId = int.from_bytes(digest.digest()[:3], "big")
-    documents = {}
-    for path, tree in trees.items():
-        tree.set("configId", str(configId))
-        documents[path] = _serialise(tree)
-    pages = {
-        page: _presentationPage(device, plan)
-        for device in root.allDevices()
-        if (page := plan.presentation.get(device.UDN)) is not None
-    }
-    return Descriptions(plan, configId, documents, pages)
 
 
 _DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
 
 
-def _serialise(tree: etree._Element) -> bytes:
+def serialise(tree: etree._Element) -> bytes:
+    """
+    A description document: the XML declaration, then C{tree}.
+    """
     return _DECLARATION + etree.tostring(tree, encoding="utf-8", pretty_print=True)
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+def sub_element(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+    """
+    A new child C{tag} of C{parent}, with C{text}.
+    """
     element = etree.SubElement(parent, tag)
     if text is not None:
         element.text = text
     return element
 
 
-def _deviceDescription(root: Device, plan: Layout) -> etree._Element:
-    doc = etree.Element("root", nsmap={None: DEVICE_NS})  # type: ignore[dict-item]
-    spec = _sub(doc, "specVersion")
-    _sub(spec, "major", "1")
-    _sub(spec, "minor", "1")
-    doc.append(_deviceElement(root, plan))
-    return doc
+_sub = sub_element
 
 
-def _deviceElement(device: Device, plan: Layout) -> etree._Element:
-    element = etree.Element("device")
-    # The order of UDA 1.1's device schema.
-    # presentationURL comes last, after the lists.
-    for name in DESCRIPTION_FIELDS[:-1]:
-        value = getattr(device, name)
-        if value is not None:
-            _sub(element, name, value)
-    if device.icons:
-        iconList = _sub(element, "iconList")
-        for index, icon in enumerate(device.icons):
-            entry = _sub(iconList, "icon")
-            _sub(entry, "mimetype", icon.mimetype)
-            _sub(entry, "width", str(icon.width))
-            _sub(entry, "height", str(icon.height))
-            _sub(entry, "depth", str(icon.depth))
-            _sub(entry, "url", plan.icons[(device.UDN, index)])
-    mine = [p for p in plan.services if p.device is device]
-    if mine:
-        serviceList = _sub(element, "serviceList")
-        for paths in mine:
-            entry = _sub(serviceList, "service")
-            _sub(entry, "serviceType", paths.service.serviceType)
-            _sub(entry, "serviceId", paths.service.serviceId)
-            _sub(entry, "SCPDURL", paths.scpd)
-            _sub(entry, "controlURL", paths.control)
-            # UDA 1.1: empty for a service without evented variables.
-            _sub(entry, "eventSubURL", paths.event if evented(paths.service) else "")
-    if device.devices:
-        deviceList = _sub(element, "deviceList")
-        for child in device.devices:
-            deviceList.append(_deviceElement(child, plan))
-    _sub(
-        element,
-        "presentationURL",
-        device.presentationURL or plan.presentation[device.UDN],
-    )
-    return element
-
-
-def _serviceDescription(description: ServiceDescription) -> etree._Element:
+def scpd_element(description: ServiceDescription) -> etree._Element:
+    """
+    The C{<scpd>} element of C{description} (without configId).
+    """
     doc = etree.Element("scpd", nsmap={None: SERVICE_NS})  # type: ignore[dict-item]
     spec = _sub(doc, "specVersion")
     _sub(spec, "major", "1")
@@ -279,44 +108,8 @@ def _serviceDescription(description: ServiceDescription) -> etree._Element:
     return doc
 
 
-def _presentationPage(device: Device, plan: Layout) -> bytes:
-    rows = [
-        ("Device type", device.deviceType),
-        ("Manufacturer", device.manufacturer),
-        ("Model", " ".join(filter(None, (device.modelName, device.modelNumber)))),
-        ("Description", device.modelDescription),
-        ("Serial number", device.serialNumber),
-        ("UDN", device.UDN),
-    ]
-    services = [p.service.serviceType for p in plan.services if p.device is device]
-    icon = plan.icons.get((device.UDN, 0))
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{escape(device.friendlyName)}</title></head><body>",
-        f'<h1>{escape(device.friendlyName)}</h1>',
-    ]
-    if icon is not None:
-        parts.append(f'<p><img src="{escape(icon)}" alt=""></p>')
-    parts.append("<table>")
-    parts.extend(
-        f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>"
-        for label, value in rows
-        if value
-    )
-    parts.append("</table>")
-    if services:
-        parts.append("<h2>Services</h2><ul>")
-        parts.extend(f"<li>{escape(s)}</li>" for s in services)
-        parts.append("</ul>")
-    parts.append(
-        f'<p><a href="{escape(plan.description)}">Device description</a></p>'
-        "</body></html>\n"
-    )
-    return "\n".join(parts).encode("utf-8")
 
-
-# -- Static SCPD files --------------------------------------------------------
+# -- parsing ---------------------------------------------------------------
 
 
 def _q(tag: str) -> str:
@@ -508,4 +301,3 @@ def _parseStateVariable(element: etree._Element, strict: bool) -> StateVariable:
         )
     except ModelError as e:
         raise DescriptionError(str(e)) from None
-

@@ -11,8 +11,12 @@ from typing import Any
 
 from twisted.plugin import getPlugins
 
-from upnp_announce.interfaces import IDeviceProvider, IProviderFactory, IServiceProvider
-from upnp_announce.provider import ProviderFactory
+from upnp_announce.provider import (
+    IDeviceProvider,
+    IProviderFactory,
+    IServiceProvider,
+    ProviderFactory,
+)
 
 __all__ = ["ProviderError", "available", "resolve"]
 

@@ -1,0 +1,256 @@
+"""
+Discovery, the control point's side: searching (L{discover}) and keeping a
+table of the devices on the LAN from their NOTIFYs (L{DeviceTable}).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.internet import defer
+from twisted.internet.protocol import DatagramProtocol
+from twisted.logger import Logger
+
+from upnp_announce import netif
+from upnp_announce.wire import ssdp
+from upnp_announce.wire.ssdp import MAX_MX
+
+__all__ = ["DeviceTable", "Found", "TableEntry", "TableProtocol", "discover"]
+
+_log = Logger()
+
+
+@dataclass(frozen=True)
+class Found:
+    """
+    A search reply.
+    """
+
+    usn: str
+    st: str
+    location: str
+    server: str
+    source: tuple[str, int]
+    maxAge: int | None
+
+    @classmethod
+    def fromResponse(cls, message: ssdp.SearchResponse, source: Any) -> Found:
+        """
+        The search reply C{message}, received from C{source}.
+        """
+        return cls(
+            message.usn,
+            message.st,
+            message.location,
+            message.header("server") or "",
+            (source[0], source[1]),
+            message.maxAge,
+        )
+
+
+class _Searcher(DatagramProtocol):
+    def __init__(self, found: dict[str, Found], onFound: Callable[[Found], None] | None) -> None:
+        self.found = found
+        self.onFound = onFound
+
+    def datagramReceived(self, datagram: bytes, addr: Any) -> None:
+        try:
+            message = ssdp.parse(datagram)
+        except ssdp.SSDPParseError:
+            return
+        if not isinstance(message, ssdp.SearchResponse) or message.usn in self.found:
+            return
+        found = Found.fromResponse(message, addr)
+        self.found[message.usn] = found
+        if self.onFound is not None:
+            self.onFound(found)
+
+
+def discover(
+    reactor: Any,
+    *,
+    target: str = "ssdp:all",
+    timeout: float = 3.0,
+    interfaces: Sequence[str] | None = None,
+    unicast: tuple[str, int] | None = None,
+    onFound: Callable[[Found], None] | None = None,
+    adapters: Callable[[], Iterable[netif.Adapter]] = netif.system_adapters,
+) -> defer.Deferred[list[Found]]:
+    """
+    Search for C{target} and collect the replies for C{timeout} seconds,
+    one per USN.
+
+    @param interfaces: search on these interfaces (multicast, TTL 2); by
+        default on every up, multicast-capable, non-loopback one.
+    @param unicast: search this C{(host, port)} only (no MX; UDA 1.1).
+    @param onFound: called with each new reply as it arrives.
+    @param adapters: lists the machine's interfaces.
+    @raise netif.InterfaceError: (synchronously) for an unusable interface.
+    """
+    found: dict[str, Found] = {}
+    searcher = _Searcher(found, onFound)
+    ports: list[Any] = []
+    mx = min(MAX_MX, max(1, int(timeout) - 1))
+    if unicast is not None:
+        host, port = unicast
+        listening = reactor.listenUDP(0, searcher)
+        ports.append(listening)
+        datagram = ssdp.msearch(st=target, mx=None, host=f"{host}:{port}")
+        sends: list[tuple[Any, bytes, tuple[str, int]]] = [(listening, datagram, (host, port))]
+    else:
+        sends = []
+        datagram = ssdp.msearch(st=target, mx=mx)
+        for address in netif.resolve(interfaces, adapters):
+            listening = reactor.listenUDP(0, searcher, interface=address.address)
+            listening.socket.setsockopt(
+                socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(address.address)
+            )
+            listening.socket.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
+            ports.append(listening)
+            sends.append((listening, datagram, (ssdp.MULTICAST_ADDRESS, ssdp.SSDP_PORT)))
+
+    def send() -> None:
+        for listening, data, destination in sends:
+            try:
+                listening.write(data, destination)
+            except OSError as e:
+                _log.debug("Cannot search via {port}: {error}", port=listening, error=e)
+
+    send()
+    # UDP loses datagrams: search once more, a little later.
+    again = reactor.callLater(min(0.5, timeout / 2), send)
+    done: defer.Deferred[list[Found]] = defer.Deferred()
+
+    def finish() -> None:
+        if again.active():
+            again.cancel()
+        for listening in ports:
+            listening.stopListening()
+        done.callback(list(found.values()))
+
+    reactor.callLater(timeout, finish)
+    return done
+
+
+@dataclass
+class TableEntry:
+    """
+    A device (USN) a L{DeviceTable} knows of.
+    """
+
+    usn: str
+    location: str
+    server: str
+    expires: float
+    bootId: str | None = None
+
+
+class DeviceTable:
+    """
+    The devices on the LAN, kept current by their NOTIFYs (alive, update,
+    byebye) and search replies, each forgotten when its max-age runs out.
+    """
+
+    # A LAN is not that big; a flood of made-up USNs stops here.
+    MAX_ENTRIES = 4096
+    MAX_AGE = 86400
+
+    def __init__(self, clock: Any) -> None:
+        self.clock = clock
+        self.entries: dict[str, TableEntry] = {}
+        self._expiry: dict[str, Any] = {}
+        self._watchers: list[Callable[[str, TableEntry], None]] = []
+
+    def watch(self, callback: Callable[[str, TableEntry], None]) -> None:
+        """
+        Call C{callback(kind, entry)} with kind C{"added"}, C{"updated"} or
+        C{"removed"}.
+        """
+        self._watchers.append(callback)
+
+    def _tell(self, kind: str, entry: TableEntry) -> None:
+        for watcher in list(self._watchers):
+            watcher(kind, entry)
+
+    def notifyReceived(self, notify: ssdp.Notify) -> None:
+        nts = notify.nts.lower()
+        if nts == "ssdp:byebye":
+            self.remove(notify.usn)
+        elif nts == "ssdp:alive" and notify.location:
+            self.seen(
+                notify.usn, notify.location, notify.header("server") or "",
+                notify.maxAge or 1800, notify.header("bootid.upnp.org"),
+            )
+        elif nts == "ssdp:update" and notify.location:
+            entry = self.entries.get(notify.usn)
+            if entry is None:
+                return
+            # An update moves the device (and its next BOOTID); it carries no
+            # max-age, so the announcement's own still runs.
+            remaining = max(1, int(entry.expires - self.clock.seconds()))
+            self.seen(
+                notify.usn, notify.location, entry.server, remaining,
+                notify.header("nextbootid.upnp.org") or entry.bootId,
+            )
+
+    def foundReceived(self, found: Found) -> None:
+        self.seen(found.usn, found.location, found.server, found.maxAge or 1800, None)
+
+    def seen(
+        self, usn: str, location: str, server: str, maxAge: int, bootId: str | None
+    ) -> None:
+        entry = self.entries.get(usn)
+        maxAge = max(1, min(maxAge, self.MAX_AGE))
+        expires = self.clock.seconds() + maxAge
+        if entry is None and len(self.entries) >= self.MAX_ENTRIES:
+            return
+        if entry is None:
+            entry = self.entries[usn] = TableEntry(usn, location, server, expires, bootId)
+            kind = "added"
+        else:
+            kind = "updated" if (entry.location, entry.bootId) != (location, bootId) else ""
+            entry.location, entry.server, entry.expires, entry.bootId = (
+                location, server, expires, bootId
+            )
+        call = self._expiry.pop(usn, None)
+        if call is not None and call.active():
+            call.cancel()
+        self._expiry[usn] = self.clock.callLater(maxAge, self.remove, usn)
+        if kind:
+            self._tell(kind, entry)
+
+    def remove(self, usn: str) -> None:
+        entry = self.entries.pop(usn, None)
+        call = self._expiry.pop(usn, None)
+        if call is not None and call.active():
+            call.cancel()
+        if entry is not None:
+            self._tell("removed", entry)
+
+    def stop(self) -> None:
+        for call in self._expiry.values():
+            if call.active():
+                call.cancel()
+        self._expiry.clear()
+
+
+class TableProtocol(DatagramProtocol):
+    """
+    Feeds a L{DeviceTable} from the SSDP multicast group.
+    """
+
+    def __init__(self, table: DeviceTable) -> None:
+        self.table = table
+
+    def datagramReceived(self, datagram: bytes, addr: Any) -> None:
+        try:
+            message = ssdp.parse(datagram)
+        except ssdp.SSDPParseError:
+            return
+        if isinstance(message, ssdp.Notify):
+            self.table.notifyReceived(message)
+        elif isinstance(message, ssdp.SearchResponse):
+            self.table.foundReceived(Found.fromResponse(message, addr))

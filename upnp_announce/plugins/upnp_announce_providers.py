@@ -1,3 +1,0 @@
-from upnp_announce.binarylight import binarylight
-
-__all__ = ["binarylight"]
