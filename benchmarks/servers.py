@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from twisted.internet import defer, protocol
+from twisted.internet import protocol
 from twisted.web import resource, server
 
 from upnp_announce.wire.http import BytesProducer

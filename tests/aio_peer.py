@@ -9,9 +9,9 @@ import os
 import sys
 
 from netns import Host, Running
-from support import need
+from support import PEERS, need
 
-AIO_DEVICE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers", "aio_device.py")
+AIO_DEVICE = os.path.join(PEERS, "aio_device.py")
 AIO_UDN = "uuid:0a1d3c5e-7b9f-4e2a-8c6d-a10de71ce001"
 AIO_FRIENDLY_NAME = "aio BinaryLight"
 

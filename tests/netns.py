@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,9 @@ from dataclasses import dataclass, field
 from support import need
 
 _counter = itertools.count()
+
+# twistd, as the Python running the tests runs it.
+TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 
 
 def require_netns() -> None:
@@ -176,3 +180,26 @@ def network() -> Iterator[Network]:
         yield net
     finally:
         net.teardown()
+
+
+def start_twistd(
+    host: Host, config: str, *interfaces: str, extra: Sequence[str] = (), **kw: object
+) -> tuple[Running, dict[str, str]]:
+    """
+    Start C{twistd upnp --config config} in C{host} on C{interfaces}; wait
+    until it serves on each.
+
+    @param extra: more options for the upnp plugin.
+    @return: the process, and each interface's description URL.
+    """
+    argv = [*TWISTD, "-n", "--pidfile=", "--logfile=-", "upnp", "--config", config, *extra]
+    for interface in interfaces:
+        argv += ["--interface", interface]
+    device = host.start(argv, **kw)
+    locations = {}
+    for interface in interfaces:
+        line = device.wait_for(f"on {interface} at http://")
+        found = re.search(r"at (http://\S+)", line)
+        assert found is not None, line
+        locations[interface] = found.group(1)
+    return device, locations

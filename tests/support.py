@@ -6,7 +6,9 @@ failures.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import textwrap
 from dataclasses import dataclass
 
 import pytest
@@ -17,8 +19,11 @@ from twisted.web.server import Site
 
 from upnp_announce.model import Device
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
-ROOT = os.path.dirname(EXAMPLES)
+TESTS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TESTS)
+EXAMPLES = os.path.join(ROOT, "examples")
+# The peer programs the namespace and interop tests run.
+PEERS = os.path.join(TESTS, "peers")
 
 
 BASIC = "urn:schemas-upnp-org:device:Basic:1"
@@ -42,6 +47,15 @@ def device(**fields: object) -> Device:
 
 def example(name: str) -> str:
     return os.path.join(EXAMPLES, name)
+
+
+def light() -> Device:
+    """
+    The example light (examples/light.ini) as a model device.
+    """
+    from upnp_announce import config
+
+    return config.load(example("light.ini"), machineId="test").device
 
 
 # Debian's Python, which has python3-gi (GSSDP and GUPnP peers run by it).
@@ -143,3 +157,10 @@ def request(
     if body:
         lines.append(b"Content-Length: %d" % len(body))
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def readme_code_blocks() -> list[str]:
+    with open(os.path.join(ROOT, "README.rst"), encoding="utf-8") as f:
+        text = f.read()
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:(?:    .*)?\n)+)", text)
+    return [textwrap.dedent(block).strip() + "\n" for block in blocks]

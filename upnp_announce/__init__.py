@@ -5,7 +5,7 @@ of Python.
 
 from upnp_announce._version import __version__
 from upnp_announce.config import Config, ConfigError
-from upnp_announce.settings import EventingSettings, NetworkSettings
+from upnp_announce.device.runner import HTTPBinding, StartError, UPnPService
 from upnp_announce.model import (
     Action,
     AllowedValueRange,
@@ -17,7 +17,7 @@ from upnp_announce.model import (
     ServiceDescription,
     StateVariable,
 )
-from upnp_announce.device.runner import HTTPBinding, StartError, UPnPService
+from upnp_announce.settings import EventingSettings, NetworkSettings
 from upnp_announce.wire.soap import UPnPError
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Argument",
     "Config",
     "ConfigError",
+    "EventingSettings",
     "Device",
     "HTTPBinding",
     "Icon",

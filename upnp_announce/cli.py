@@ -16,10 +16,10 @@ from twisted.internet import defer
 
 from upnp_announce import client, config, datatypes, netif
 from upnp_announce._version import __version__
+from upnp_announce.model import Action, Argument, Device, ServiceDescription, StateVariable
 from upnp_announce.wire import description, soap, ssdp
 from upnp_announce.wire.description import DescriptionError
 from upnp_announce.wire.ssdp import announcements
-from upnp_announce.model import Action, Argument, Device, ServiceDescription, StateVariable
 
 __all__ = ["main"]
 

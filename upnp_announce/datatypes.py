@@ -27,12 +27,12 @@ import datetime
 import decimal
 import math
 import re
-from xml.sax.saxutils import escape as _escape
 import string
 import sys
 import types
 from collections.abc import Mapping
 from typing import ClassVar, Final
+from xml.sax.saxutils import escape as _escape
 
 __all__ = [
     "DATA_TYPES",

@@ -53,7 +53,7 @@ class IniSyntaxError:
     key: str | None = None
 
 
-def _withoutComment(line: str) -> str:
+def _without_comment(line: str) -> str:
     if line.lstrip().startswith((";", "#")):
         return ""
     for index, char in enumerate(line):
@@ -73,7 +73,7 @@ def read(text: str) -> tuple[dict[str, Section], list[IniSyntaxError]]:
     open_entry: Entry | None = None
     open_indent = 0
     for number, raw in enumerate(text.splitlines(), 1):
-        line = _withoutComment(raw).rstrip()
+        line = _without_comment(raw).rstrip()
         if not line.strip():
             open_entry = None
             continue

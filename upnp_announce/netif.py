@@ -62,7 +62,7 @@ class Adapter:
     addresses: tuple[tuple[str, int], ...]
 
 
-def _linuxFlags(name: str) -> int | None:
+def _linux_flags(name: str) -> int | None:
     try:
         return int(Path("/sys/class/net", name, "flags").read_text().strip(), 16)
     except (OSError, ValueError):
@@ -76,14 +76,14 @@ def system_adapters() -> list[Adapter]:
     return [
         Adapter(
             a.nice_name,
-            _linuxFlags(a.nice_name),
+            _linux_flags(a.nice_name),
             tuple((ip.ip, ip.network_prefix) for ip in a.ips if isinstance(ip.ip, str)),
         )
         for a in ifaddr.get_adapters()
     ]
 
 
-def _usableByDefault(adapter: Adapter) -> bool:
+def _usable_by_default(adapter: Adapter) -> bool:
     if adapter.flags is None:
         # Without flags, judge by the addresses alone.
         return any(not ipaddress.IPv4Address(a).is_loopback for a, _ in adapter.addresses)
@@ -104,7 +104,7 @@ def resolve(
     """
     known = {a.name: a for a in adapters()}
     if names is None:
-        chosen = [a for a in known.values() if _usableByDefault(a) and a.addresses]
+        chosen = [a for a in known.values() if _usable_by_default(a) and a.addresses]
         if not chosen:
             raise InterfaceError(
                 "no interface is up, multicast-capable and has an IPv4 address; "

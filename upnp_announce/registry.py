@@ -32,7 +32,6 @@ def available() -> dict[str, IProviderFactory]:
     Every provider plugin, by name; built-in ones first.
     """
     import twisted.plugins
-
     import upnp_announce.plugins
 
     found: dict[str, IProviderFactory] = {}

@@ -12,7 +12,7 @@ from twisted.python import usage
 from upnp_announce import config, netif
 from upnp_announce.device.runner import StartError, UPnPService
 
-__all__ = ["Options", "makeService", "makeUPnPService"]
+__all__ = ["Options", "makeService", "make_upnp_service"]
 
 _PREFIX = "twistd upnp"
 
@@ -84,7 +84,7 @@ class _ExitOnStartError(UPnPService):
             raise SystemExit(f"{_PREFIX}: {e}") from None
 
 
-def makeUPnPService(
+def make_upnp_service(
     loaded: config.Config,
     *,
     interfaces: Sequence[str] = (),
@@ -105,7 +105,7 @@ def makeUPnPService(
 
 
 def makeService(options: Options) -> UPnPService:
-    return makeUPnPService(
+    return make_upnp_service(
         options["loaded"],
         interfaces=options["interfaces"],
         httpPort=options["http-port"],

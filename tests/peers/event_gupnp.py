@@ -26,7 +26,7 @@ import gi
 
 gi.require_version("GSSDP", "1.6")
 gi.require_version("GUPnP", "1.6")
-from gi.repository import GLib, GObject, GSSDP, GUPnP  # noqa: E402
+from gi.repository import GSSDP, GLib, GObject, GUPnP  # noqa: E402
 
 DEVICE_TYPE = "urn:schemas-upnp-org:device:BinaryLight:1"
 SERVICE_TYPE = "urn:schemas-upnp-org:service:SwitchPower:1"

@@ -14,7 +14,7 @@ import sys
 import gi
 
 gi.require_version("GSSDP", "1.6")
-from gi.repository import GLib, GSSDP  # noqa: E402
+from gi.repository import GSSDP, GLib  # noqa: E402
 
 interface, seconds, uda, targets = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 version = {"1.0": GSSDP.UDAVersion.VERSION_1_0, "1.1": GSSDP.UDAVersion.VERSION_1_1}[uda]

@@ -9,21 +9,15 @@ import ipaddress
 import socket
 import uuid
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from lxml import etree
-from twisted.internet import defer, error, protocol
-from twisted.internet.protocol import DatagramProtocol
-from twisted.logger import Logger
+from twisted.internet import defer, error
 from twisted.python.failure import Failure
 from twisted.web import client as webclient
-from twisted.web import http, server
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IAgent, IBodyProducer
-from zope.interface import implementer
+from twisted.web.iweb import IAgent
 
 from upnp_announce import datatypes
 from upnp_announce.client.common import USER_AGENT, ClientError, convert, first_header

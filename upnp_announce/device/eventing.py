@@ -22,14 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from twisted.internet import defer, protocol, task
-from twisted.internet.protocol import connectionDone
+from twisted.internet import defer, task
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
-from twisted.python.failure import Failure
-from twisted.web.iweb import IBodyProducer
 from twisted.web.server import Request
-from zope.interface import implementer
 
 from upnp_announce import datatypes
 from upnp_announce.device.limits import RateLimit

@@ -82,7 +82,7 @@ class Layout:
     presentation: dict[str, str]
 
 
-def _devicePrefix(root: Device, device: Device) -> str:
+def _device_prefix(root: Device, device: Device) -> str:
     return "" if device is root else "/dev/" + device.UDN[len("uuid:") :].lower()
 
 
@@ -104,7 +104,7 @@ def layout(root: Device) -> Layout:
     icons = {}
     presentation = {}
     for device in root.allDevices():
-        prefix = _devicePrefix(root, device)
+        prefix = _device_prefix(root, device)
         if device.presentationURL is None:
             presentation[device.UDN] = prefix + "/"
         for index, icon in enumerate(device.icons):
@@ -152,7 +152,7 @@ def render(root: Device) -> Descriptions:
     renderings without it), so it changes exactly when one of them does.
     """
     plan = layout(root)
-    trees = {plan.description: _deviceDescription(root, plan)}
+    trees = {plan.description: _device_description(root, plan)}
     for paths in plan.services:
         trees[paths.scpd] = scpd_element(paths.service.description)
     digest = hashlib.sha256()
@@ -166,16 +166,16 @@ def render(root: Device) -> Descriptions:
     return Descriptions(plan, configId, documents)
 
 
-def _deviceDescription(root: Device, plan: Layout) -> etree._Element:
+def _device_description(root: Device, plan: Layout) -> etree._Element:
     doc = etree.Element("root", nsmap={None: DEVICE_NS})  # type: ignore[dict-item]
     spec = _sub(doc, "specVersion")
     _sub(spec, "major", "1")
     _sub(spec, "minor", "1")
-    doc.append(_deviceElement(root, plan))
+    doc.append(_device_element(root, plan))
     return doc
 
 
-def _deviceElement(device: Device, plan: Layout) -> etree._Element:
+def _device_element(device: Device, plan: Layout) -> etree._Element:
     element = etree.Element("device")
     # The order of UDA 1.1's device schema.
     # presentationURL comes last, after the lists.
@@ -206,7 +206,7 @@ def _deviceElement(device: Device, plan: Layout) -> etree._Element:
     if device.devices:
         deviceList = _sub(element, "deviceList")
         for child in device.devices:
-            deviceList.append(_deviceElement(child, plan))
+            deviceList.append(_device_element(child, plan))
     _sub(
         element,
         "presentationURL",

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from upnp_announce.wire import xmlsafe
 from upnp_announce.datatypes import xml_escape
+from upnp_announce.wire import xmlsafe
 
 __all__ = [
     "EVENT_NS",

@@ -158,14 +158,14 @@ def _children(
     return found
 
 
-def _textOf(found: dict[str, list[etree._Element]], name: str, where: str) -> str:
+def _text_of(found: dict[str, list[etree._Element]], name: str, where: str) -> str:
     elements = found.get(name)
     if not elements:
         raise DescriptionError(f"<{where}> has no <{name}>")
     return (elements[0].text or "").strip()
 
 
-def _optionalText(
+def _optional_text(
     found: dict[str, list[etree._Element]], name: str, exact: bool = False
 ) -> str | None:
     elements = found.get(name)
@@ -179,7 +179,7 @@ def _optionalText(
 _EXACT_TYPES = frozenset({"string", "char"})
 
 
-def _yesNo(element: etree._Element, attribute: str, default: bool) -> bool:
+def _yes_no(element: etree._Element, attribute: str, default: bool) -> bool:
     value = element.get(attribute)
     if value is None:
         return default
@@ -220,20 +220,20 @@ def parse_scpd(data: bytes, *, strict: bool = True) -> ServiceDescription:
     actions = []
     for actionList in _elements(top, "actionList"):
         for element in _children(actionList, {"action": True}, strict).get("action", ()):
-            actions.append(_parseAction(element, strict))
+            actions.append(_parse_action(element, strict))
     variables = []
     for table in _elements(top, "serviceStateTable"):
         for element in _children(table, {"stateVariable": True}, strict).get("stateVariable", ()):
-            variables.append(_parseStateVariable(element, strict))
+            variables.append(_parse_state_variable(element, strict))
     try:
         return ServiceDescription(tuple(actions), tuple(variables))
     except ModelError as e:
         raise DescriptionError("; ".join(p.message for p in e.problems)) from None
 
 
-def _parseAction(element: etree._Element, strict: bool) -> Action:
+def _parse_action(element: etree._Element, strict: bool) -> Action:
     found = _children(element, {"name": False, "argumentList": False}, strict)
-    name = _textOf(found, "name", "action")
+    name = _text_of(found, "name", "action")
     arguments = []
     for argumentList in _elements(found, "argumentList"):
         for arg in _children(argumentList, {"argument": True}, strict).get("argument", ()):
@@ -243,13 +243,13 @@ def _parseAction(element: etree._Element, strict: bool) -> Action:
                  "relatedStateVariable": False},
                 strict,
             )
-            argName = _textOf(fields, "name", "argument")
+            argName = _text_of(fields, "name", "argument")
             try:
                 arguments.append(
                     Argument(
                         argName,
-                        _textOf(fields, "direction", "argument").lower(),
-                        _textOf(fields, "relatedStateVariable", "argument"),
+                        _text_of(fields, "direction", "argument").lower(),
+                        _text_of(fields, "relatedStateVariable", "argument"),
                         retval="retval" in fields,
                     )
                 )
@@ -264,15 +264,15 @@ def _parseAction(element: etree._Element, strict: bool) -> Action:
         raise DescriptionError(str(e)) from None
 
 
-def _parseStateVariable(element: etree._Element, strict: bool) -> StateVariable:
+def _parse_state_variable(element: etree._Element, strict: bool) -> StateVariable:
     found = _children(
         element,
         {"name": False, "dataType": False, "defaultValue": False,
          "allowedValueList": False, "allowedValueRange": False},
         strict,
     )
-    name = _textOf(found, "name", "stateVariable")
-    dataType = _textOf(found, "dataType", "stateVariable")
+    name = _text_of(found, "name", "stateVariable")
+    dataType = _text_of(found, "dataType", "stateVariable")
     exact = dataType in _EXACT_TYPES
     allowedValues = None
     for values in _elements(found, "allowedValueList"):
@@ -284,18 +284,18 @@ def _parseStateVariable(element: etree._Element, strict: bool) -> StateVariable:
     for values in _elements(found, "allowedValueRange"):
         limits = _children(values, {"minimum": False, "maximum": False, "step": False}, strict)
         allowedRange = AllowedValueRange(
-            _textOf(limits, "minimum", "allowedValueRange"),
-            _textOf(limits, "maximum", "allowedValueRange"),
-            _optionalText(limits, "step"),
+            _text_of(limits, "minimum", "allowedValueRange"),
+            _text_of(limits, "maximum", "allowedValueRange"),
+            _optional_text(limits, "step"),
         )
     try:
         return StateVariable(
             name,
             dataType,
             # UDA 1.0: sendEvents defaults to yes.
-            sendEvents=_yesNo(element, "sendEvents", True),
-            multicast=_yesNo(element, "multicast", False),
-            defaultValue=_optionalText(found, "defaultValue", exact),
+            sendEvents=_yes_no(element, "sendEvents", True),
+            multicast=_yes_no(element, "multicast", False),
+            defaultValue=_optional_text(found, "defaultValue", exact),
             allowedValues=allowedValues,
             allowedValueRange=allowedRange,
         )

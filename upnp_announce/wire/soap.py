@@ -16,8 +16,8 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from upnp_announce.wire import xmlsafe
 from upnp_announce.datatypes import xml_escape
+from upnp_announce.wire import xmlsafe
 
 __all__ = [
     "CONTROL_NS",

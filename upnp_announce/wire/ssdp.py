@@ -125,7 +125,7 @@ class SearchResponse(_Message):
     maxAge: int | None = None
 
 
-def _maxAge(value: str | None) -> int | None:
+def _max_age(value: str | None) -> int | None:
     if value is None:
         return None
     for directive in value.split(","):
@@ -175,7 +175,7 @@ def parse(data: bytes) -> MSearch | Notify | SearchResponse:
         headers.setdefault(name.lower(), value.strip())
     method = start.split(" ", 1)[0].upper()
     if method == "M-SEARCH":
-        _startLine(start, "M-SEARCH")
+        _start_line(start, "M-SEARCH")
         mx = headers.get("mx")
         if mx is not None and not _DIGITS.match(mx):
             raise SSDPParseError(f"MX {mx[:20]!r} is not a whole number of seconds")
@@ -187,14 +187,14 @@ def parse(data: bytes) -> MSearch | Notify | SearchResponse:
             st=_require(headers, "st"),
         )
     if method == "NOTIFY":
-        _startLine(start, "NOTIFY")
+        _start_line(start, "NOTIFY")
         return Notify(
             headers,
             nt=_require(headers, "nt"),
             nts=_require(headers, "nts"),
             usn=_require(headers, "usn"),
             location=headers.get("location"),
-            maxAge=_maxAge(headers.get("cache-control")),
+            maxAge=_max_age(headers.get("cache-control")),
         )
     if re.match(r"HTTP/1\.[01] 200( |\Z)", start, re.IGNORECASE):
         return SearchResponse(
@@ -202,12 +202,12 @@ def parse(data: bytes) -> MSearch | Notify | SearchResponse:
             st=_require(headers, "st"),
             usn=_require(headers, "usn"),
             location=_require(headers, "location"),
-            maxAge=_maxAge(headers.get("cache-control")),
+            maxAge=_max_age(headers.get("cache-control")),
         )
     raise SSDPParseError(f"{start[:40]!r} is not an SSDP start line")
 
 
-def _startLine(line: str, method: str) -> None:
+def _start_line(line: str, method: str) -> None:
     parts = line.split()
     if len(parts) != 3 or parts[1] != "*" or not parts[2].upper().startswith("HTTP/1."):
         raise SSDPParseError(f"{line[:40]!r} is not '{method} * HTTP/1.1'")

@@ -1,0 +1,97 @@
+"""
+The twistd plugin: its options, its assembly, and real twistd processes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from upnp_announce import tap
+from upnp_announce.device.runner import UPnPService
+
+from support import example
+
+
+def options(*argv: str) -> tap.Options:
+    o = tap.Options()
+    o.parseOptions(list(argv))
+    return o
+
+
+def exit_message(*argv: str) -> str:
+    with pytest.raises(SystemExit) as e:
+        options(*argv)
+    assert isinstance(e.value.code, str)
+    return e.value.code
+
+
+def test_config_is_required() -> None:
+    assert exit_message() == (
+        "twistd upnp: --config is required: the INI file that describes the device"
+    )
+
+
+def test_unknown_option_is_one_line() -> None:
+    message = exit_message("--config", example("jambon.ini"), "--bogus")
+    assert message.startswith("twistd upnp: ") and "bogus" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("port", ["-1", "65536", "http", ""])
+def test_bad_http_port(port: str) -> None:
+    message = exit_message("--config", example("jambon.ini"), "--http-port", port)
+    assert "is not a port number (0 to 65535)" in message
+
+
+def test_config_errors_are_one_line_each(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.ini"
+    bad.write_text("[device]\nfriendlyName = x\nmodelNmae = y\n")
+    message = exit_message("--config", str(bad))
+    lines = message.splitlines()
+    assert lines[0].startswith("twistd upnp: ")
+    assert any("modelNmae: unknown key; did you mean 'modelName'?" in line for line in lines)
+    assert all(line.startswith(f"twistd upnp: {bad}:") for line in lines)
+
+
+def test_unknown_interface() -> None:
+    message = exit_message("--config", example("jambon.ini"), "--interface", "nosuch0")
+    assert message.startswith("twistd upnp: there is no interface 'nosuch0'")
+
+
+def test_options_and_make_service() -> None:
+    o = options("--config", example("jambon.ini"), "-i", "lo", "--interface", "lo",
+                "--http-port", "8123")
+    assert o["interfaces"] == ["lo", "lo"]
+    assert o["http-port"] == 8123
+    service = tap.makeService(o)
+    assert isinstance(service, UPnPService)
+    assert service.network.interfaces == ("lo",)
+    assert service.network.httpPort == 8123
+    assert service.device.friendlyName == "Jambon 3000"
+
+
+def test_make_service_keeps_the_configured_network_without_overrides() -> None:
+    o = options("--config", example("jambon.ini"), "-i", "lo")
+    service = tap.make_upnp_service(o["loaded"])
+    assert service.network == o["loaded"].network
+
+
+def test_the_plugin_is_found() -> None:
+    from twisted.application.service import IServiceMaker
+    from twisted.plugin import getPlugins
+
+    makers = {p.tapname: p for p in getPlugins(IServiceMaker)}
+    assert makers["upnp"].module == "upnp_announce.tap"
+
+
+# -- real twistd processes -------------------------------------------------------
+
+
+
+
+
+
+
+
+
+
