@@ -58,8 +58,8 @@ def ours(options: argparse.Namespace) -> None:
     from twisted.internet import reactor
 
     from upnp_announce import config
-    from upnp_announce.eventing import EventingSettings
-    from upnp_announce.service import UPnPService
+    from upnp_announce.device.runner import UPnPService
+    from upnp_announce.settings import EventingSettings
 
     root = Path(__file__).resolve().parent.parent
     loaded = config.load(root / "examples" / "light.ini", machineId="benchmarks")

@@ -286,9 +286,13 @@ class Action:
                 )
         _check(f"action {self.name!r}", problems)
 
-    @property
+    @functools.cached_property
     def inArguments(self) -> tuple[Argument, ...]:
         return tuple(a for a in self.arguments if a.direction == "in")
+
+    @functools.cached_property
+    def _inNames(self) -> frozenset[str]:
+        return frozenset(a.name for a in self.inArguments)
 
     def argumentProblems(self, given: Iterable[str]) -> list[str]:
         """
@@ -296,7 +300,11 @@ class Action:
         (C{"missing A, B"}, C{"unexpected C"}, C{"repeated D"}); empty when
         they are exactly the declared ones.
         """
-        counts = Counter(list(given))
+        names = list(given)
+        unique = set(names)
+        if len(unique) == len(names) and unique == self._inNames:
+            return []
+        counts = Counter(names)
         declared = [a.name for a in self.inArguments]
         missing = [n for n in declared if n not in counts]
         extra = sorted(n for n in counts if n not in declared)
@@ -310,7 +318,7 @@ class Action:
             problems.append("repeated " + ", ".join(repeated))
         return problems
 
-    @property
+    @functools.cached_property
     def outArguments(self) -> tuple[Argument, ...]:
         return tuple(a for a in self.arguments if a.direction == "out")
 
@@ -434,12 +442,11 @@ class StateVariable:
                 f"{self.name} takes at most {self.maxLength}"
             )
 
-    def _checkLimits(self, value: Any, text: str) -> None:
+    def _checkLimits(self, value: Any) -> None:
         """
-        Check a value of the right type against maxLength, the allowed list
-        and the range with its step.
+        Check a value of the right type against the allowed list and the
+        range with its step.
         """
-        self._checkLength(text)
         if self.allowedValues is not None and value not in self.allowedValues:
             raise datatypes.OutOfRange(
                 f"{datatypes.shown(value)} is not an allowed value of {self.name}"
@@ -474,7 +481,7 @@ class StateVariable:
         """
         self._checkLength(text)
         value = datatypes.parse_value(self.dataType, text)
-        self._checkLimits(value, text)
+        self._checkLimits(value)
         return value
 
     def format(self, value: object) -> str:
@@ -485,7 +492,8 @@ class StateVariable:
         @raise datatypes.InvalidValue: (or its subclasses) as L{parse}.
         """
         text = datatypes.format_value(self.dataType, value)
-        self._checkLimits(value, text)
+        self._checkLength(text)
+        self._checkLimits(value)
         return text
 
     def check(self, value: object) -> None:
