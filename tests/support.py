@@ -10,6 +10,7 @@ import re
 import subprocess
 import textwrap
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from twisted.internet.address import IPv4Address
@@ -164,3 +165,53 @@ def readme_code_blocks() -> list[str]:
         text = f.read()
     blocks = re.findall(r"\.\. code-block:: python\n\n((?:(?:    .*)?\n)+)", text)
     return [textwrap.dedent(block).strip() + "\n" for block in blocks]
+
+
+def ipv4(bindings: Any) -> Any:
+    """
+    The one IPv4 binding among a device's bindings (on lo it also serves
+    ::1).
+    """
+    [binding] = [b for b in bindings if b.interface.family == 4]
+    return binding
+
+
+class FakePort:
+    """
+    A PacketInfoPort stand-in: records joins, leaves and sends.
+    """
+
+    def __init__(self, reactor: object, protocol: object, family: int, port: int,
+                 **kw: object) -> None:
+        self.family, self.port, self.kw = family, port, kw
+        self.protocol = protocol
+        self.sent: list[tuple[bytes, tuple[Any, ...], int | None, str | None]] = []
+        self.groups: list[tuple[str, str, int]] = []
+        self.listening = False
+        self.failSends = False
+        self.failJoins: set[int] = set()
+
+    def startListening(self) -> None:
+        if FakePort.refuse and self.family in FakePort.refuse:
+            raise OSError(97, "Address family not supported by protocol")
+        self.listening = True
+
+    def stopListening(self) -> None:
+        self.listening = False
+
+    def joinGroup(self, group: str, ifindex: int) -> None:
+        if ifindex in self.failJoins:
+            raise OSError(19, "No such device")
+        self.groups.append(("join", group, ifindex))
+
+    def leaveGroup(self, group: str, ifindex: int) -> None:
+        self.groups.append(("leave", group, ifindex))
+
+    def sendTo(self, data: bytes, address: tuple[Any, ...], ifindex: int | None = None,
+               source: str | None = None) -> int:
+        if self.failSends:
+            raise OSError(101, "Network is unreachable")
+        self.sent.append((data, address, ifindex, source))
+        return len(data)
+
+    refuse: set[int] = set()

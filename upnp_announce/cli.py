@@ -111,6 +111,7 @@ async def _discover(reactor: Any, args: argparse.Namespace, out: TextIO, err: Te
     replies = await client.discover(
         reactor, target=args.target, timeout=args.timeout,
         interfaces=args.interface or None, unicast=args.unicast, onFound=found,
+        ipv6=args.ipv6,
     )
     if progress:
         err.write("\r\x1b[K")
@@ -124,11 +125,13 @@ async def _discover(reactor: Any, args: argparse.Namespace, out: TextIO, err: Te
             try:
                 device = await point.describe(location)
             except client.ClientError as e:
-                rows.append({"location": location, "server": reply.server, "error": str(e)})
+                rows.append({"location": location, "server": reply.server,
+                             "interface": reply.interface, "error": str(e)})
                 continue
             rows.append({
                 "friendlyName": device.friendlyName, "deviceType": device.deviceType,
-                "UDN": device.UDN, "location": location, "server": reply.server,
+                "UDN": device.UDN, "location": location, "interface": reply.interface,
+                "server": reply.server,
             })
     finally:
         await point.close()
@@ -362,7 +365,18 @@ def _seconds(text: str) -> float:
 
 
 def _host_port(text: str) -> tuple[str, int]:
-    host, colon, port = text.partition(":")
+    """
+    C{HOST}, C{HOST:PORT}, C{IPV6} or C{[IPV6]:PORT}.
+    """
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        colon, port = rest[:1], rest[1:]
+        if not bracket or (rest and colon != ":"):
+            raise argparse.ArgumentTypeError(f"{text!r} is not HOST or HOST:PORT")
+    elif text.count(":") > 1:
+        host, colon, port = text, "", ""
+    else:
+        host, colon, port = text.partition(":")
     if not colon:
         port = str(ssdp.SSDP_PORT)
     if not host or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
@@ -408,6 +422,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="search on this interface (repeatable; default: all usable)")
     find.add_argument("--unicast", metavar="HOST[:PORT]", type=_host_port,
                       help="search one host by unicast instead")
+    find.add_argument("--no-ipv6", dest="ipv6", action="store_false",
+                      help="search over IPv4 only (default: IPv6 too, on ff02::c and ff05::c)")
     json_option(find)
     find.set_defaults(run=_discover, react=True)
 

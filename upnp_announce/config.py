@@ -46,7 +46,7 @@ DEVICE_KEYS = tuple("udn" if f == "UDN" else f for f in DESCRIPTION_FIELDS) + (
 )
 REQUIRED_DEVICE_KEYS = ("deviceType", "friendlyName", "manufacturer", "modelName")
 SERVICE_KEYS = ("serviceType", "serviceId", "scpd", "provider")
-NETWORK_KEYS = ("interfaces", "httpPort", "maxAge", "ttl")
+NETWORK_KEYS = ("interfaces", "exclude", "ipv6", "httpPort", "maxAge", "ttl")
 EVENTING_KEYS = (
     "callbacks",
     "minTimeout",
@@ -56,7 +56,7 @@ EVENTING_KEYS = (
 )
 
 # Keys whose value is a list; they may be empty.
-_LIST_KEYS = frozenset({"icons", "services", "devices", "interfaces"})
+_LIST_KEYS = frozenset({"icons", "services", "devices", "interfaces", "exclude"})
 
 # Model field -> INI key, where they differ.
 _MODEL_TO_KEY = {"UDN": "udn"}
@@ -309,10 +309,30 @@ class _Loader:
                              "network", "interfaces")
             ok = bool(names)
             settings["interfaces"] = tuple(names or ())
+        if "exclude" in fields:
+            patterns = self._list("network", fields, "exclude")
+            ok = ok and patterns is not None
+            settings["exclude"] = tuple(patterns or ())
+        if "ipv6" in fields:
+            ipv6 = self._yes_no("network", fields, "ipv6")
+            ok = ok and ipv6 is not None
+            settings["ipv6"] = bool(ipv6)
         numbers = self._numbers("network", fields, ("httpPort", "maxAge", "ttl"))
         if numbers is None:
             return None
         return NetworkSettings(**settings, **numbers) if ok else None  # type: ignore[arg-type]
+
+    def _yes_no(self, section: str, fields: dict[str, str], key: str) -> bool | None:
+        """
+        A yes/no key (also 1/0, true/false); C{None} (reported) otherwise.
+        """
+        value = fields[key].strip().lower()
+        if value in ("yes", "1", "true", "on"):
+            return True
+        if value in ("no", "0", "false", "off"):
+            return False
+        self.problem(f"{fields[key]!r} is neither yes nor no", section, key)
+        return None
 
     def _numbers(
         self, section: str, fields: dict[str, str], keys: tuple[str, ...]

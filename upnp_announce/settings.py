@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from upnp_announce.netif import DEFAULT_EXCLUDE
+
 __all__ = ["BOUNDS", "EventingSettings", "NetworkSettings", "bounds_problem"]
 
 # Whole-number settings: their bounds, and why where it is not obvious.
@@ -53,8 +55,12 @@ class NetworkSettings:
     """
     The [network] section.
 
-    @ivar interfaces: interface names, or C{None} for every up,
-        multicast-capable, non-loopback interface.
+    @ivar interfaces: interface names or glob patterns (C{"eth*"}), or
+        C{None} for every up, multicast-capable, non-loopback interface.
+    @ivar exclude: glob patterns of interfaces never chosen by default or by
+        a pattern (container and VM bridges); an interface named exactly in
+        C{interfaces} is chosen all the same.
+    @ivar ipv6: serve on IPv6 addresses too.
     @ivar httpPort: the HTTP port; 0 picks a free one.
     @ivar maxAge: seconds an announcement stays valid (CACHE-CONTROL).
     @ivar ttl: the multicast TTL of SSDP messages.
@@ -64,6 +70,8 @@ class NetworkSettings:
     httpPort: int = 0
     maxAge: int = 1800
     ttl: int = 2
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    ipv6: bool = True
 
     def __post_init__(self) -> None:
         extra = []

@@ -9,7 +9,7 @@ from typing import Any
 
 from twisted.python import usage
 
-from upnp_announce import config, netif
+from upnp_announce import config
 from upnp_announce.device.runner import StartError, UPnPService
 
 __all__ = ["Options", "makeService", "make_upnp_service"]
@@ -40,7 +40,7 @@ class Options(usage.Options):
         self["interfaces"] = []
 
     def opt_interface(self, name: str) -> None:
-        """An interface to serve on; repeat for several (default: [network] interfaces)."""
+        """An interface (or glob pattern) to serve on; repeat for several (default: [network] interfaces)."""
         self["interfaces"].append(name)
 
     opt_i = opt_interface
@@ -64,11 +64,8 @@ class Options(usage.Options):
             self["loaded"] = config.load(self["config"])
         except config.ConfigError as e:
             raise usage.UsageError(str(e)) from None
-        interfaces = self["interfaces"] or self["loaded"].network.interfaces
-        try:
-            netif.resolve(interfaces)
-        except netif.InterfaceError as e:
-            raise usage.UsageError(str(e)) from None
+        # An interface that does not exist (yet) is no error: the device
+        # waits for it, and says so once it runs.
 
 
 class _ExitOnStartError(UPnPService):

@@ -32,7 +32,7 @@ from upnp_announce.settings import EventingSettings
 from upnp_announce.wire import soap
 from upnp_announce.wire.description import MAX_DOCUMENT
 
-from support import example
+from support import example, ipv4
 
 SWITCH = "urn:upnp-org:serviceId:SwitchPower"
 
@@ -95,7 +95,7 @@ async def running(
     service.site.getResourceFor = counting  # type: ignore[method-assign]
     service.startService()
     try:
-        [binding] = await service.whenListening()
+        binding = ipv4(await service.whenListening())
         assert binding.interface.address == "127.0.0.1"
         yield Running(service, loaded.device, binding.location, ssdpPort, requests)
     finally:
@@ -145,9 +145,9 @@ async def test_ssdp_all_finds_every_USN_once() -> None:
         assert device.service.ssdp is not None
         original = device.service.ssdp.searchReceived
 
-        def counting(search: Any, source: tuple[str, int]) -> None:
+        def counting(search: Any, source: tuple[str, int], arrival: Any = None) -> None:
             searches.append((search.st, search.mx, search.host))
-            original(search, source)
+            original(search, source, arrival)
 
         device.service.ssdp.searchReceived = counting  # type: ignore[method-assign]
         heard: list[Found] = []
@@ -532,7 +532,7 @@ async def test_a_web_page_is_not_a_description() -> None:
     service = UPnPService.fromConfig(example("light.ini"), interfaces=["lo"], httpPort=0)
     service.startService()
     try:
-        [binding] = await service.whenListening()
+        binding = ipv4(await service.whenListening())
         page = binding.location.replace("description.xml", "")
         async with controlPoint() as point:
             with pytest.raises(ClientError) as raised:

@@ -11,7 +11,7 @@ from twisted.web.client import Agent, readBody
 
 from upnp_announce import UPnPService
 
-from support import example, readme_code_blocks
+from support import example, ipv4, readme_code_blocks
 
 
 def test_readme_shows_the_example_as_it_is() -> None:
@@ -28,7 +28,7 @@ async def test_the_example_serves_its_device() -> None:
     assert isinstance(upnp, UPnPService)
     service.IService(application).startService()
     try:
-        [binding] = await upnp.whenListening()
+        binding = ipv4(await upnp.whenListening())
         response = await Agent(reactor).request(b"GET", binding.location.encode())
         body = await readBody(response)
         assert response.code == 200

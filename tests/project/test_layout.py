@@ -25,6 +25,8 @@ SHARED = {
     "upnp_announce.datatypes",
     "upnp_announce.settings",
     "upnp_announce.netif",
+    "upnp_announce.pktinfo",
+    "upnp_announce.rtnetlink",
     "upnp_announce._version",
 }
 

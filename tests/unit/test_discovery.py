@@ -14,17 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
-from twisted.internet.testing import MemoryReactorClock
 
-from upnp_announce import UPnPService, config
-from upnp_announce.device.discovery import SSDPServer
+from upnp_announce import config
+from upnp_announce.device.discovery import Arrival, SSDPServer, announcers
 from upnp_announce.device.runner import HTTPBinding
-from upnp_announce.device.ssdpsocket import SSDPProtocol
-from upnp_announce.netif import Adapter, InterfaceAddress
+from upnp_announce.device.ssdpsocket import SSDPProtocol, SSDPSockets, memberships
+from upnp_announce.netif import InterfaceAddress
 from upnp_announce.wire import ssdp
 from upnp_announce.wire.ssdp import announcements
 
-from support import example, light
+from support import FakePort, example
 
 ETH0 = HTTPBinding(InterfaceAddress("eth0", "192.0.2.7", 24), 8000)
 ETH1 = HTTPBinding(InterfaceAddress("eth1", "198.51.100.9", 24), 8000)
@@ -36,11 +35,14 @@ quick = settings(database=None, deadline=None)
 class Recorder:
     sent: list[tuple[str, bytes, object]] = field(default_factory=list)
 
-    def sendUnicast(self, data: bytes, destination: tuple[str, int]) -> None:
+    groups: list[str] = field(default_factory=list)
+
+    def sendUnicast(self, data: bytes, destination: tuple[str, int], binding: Any) -> None:
         self.sent.append(("unicast", data, destination))
 
-    def sendMulticast(self, data: bytes, interface: InterfaceAddress) -> None:
-        self.sent.append(("multicast", data, interface))
+    def sendMulticast(self, data: bytes, binding: Any, group: str) -> None:
+        self.sent.append(("multicast", data, binding.interface))
+        self.groups.append(group)
 
     def take(self) -> list[tuple[str, bytes, object]]:
         sent, self.sent = self.sent, []
@@ -369,77 +371,196 @@ def test_unknown_targets_get_nothing() -> None:
     assert recorder.sent == []
 
 
+# -- where a searcher is: arrival interface, IPv6 scopes ------------------------------
+
+LAN_A = HTTPBinding(InterfaceAddress("eth0", "10.9.0.1", 24, 2), 8000)
+LAN_B = HTTPBinding(InterfaceAddress("eth1", "10.9.0.1", 24, 3), 8001)
+LL = HTTPBinding(InterfaceAddress("eth0", "fe80::1", 64, 2), 8000)
+ULA = HTTPBinding(InterfaceAddress("eth0", "fd00:ab::1", 64, 2), 8000)
+LL1 = HTTPBinding(InterfaceAddress("eth1", "fe80::2", 64, 3), 8000)
+
+
+def test_overlapping_subnets_are_told_apart_by_the_arrival_interface() -> None:
+    s, _ = running(Clock(), bindings=(LAN_A, LAN_B))
+    assert s.bindingFor("10.9.0.50", Arrival(3, "239.255.255.250")) is LAN_B
+    assert s.bindingFor("10.9.0.50", Arrival(2, "239.255.255.250")) is LAN_A
+    # An interface we do not serve: nothing.
+    assert s.bindingFor("10.9.0.50", Arrival(9, "239.255.255.250")) is None
+
+
+def test_ipv6_scope_of_the_location_fits_the_group_searched() -> None:
+    s, _ = running(Clock(), bindings=(LL, ULA, LL1))
+    assert s.bindingFor("fe80::99", Arrival(2, "ff02::c")) is LL
+    assert s.bindingFor("fe80::99", Arrival(3, "ff02::c")) is LL1
+    assert s.bindingFor("fd00:ab::99", Arrival(2, "ff05::c")) is ULA
+    # A link-local searcher on ff05::c gets the routable address of its link.
+    assert s.bindingFor("fe80::99", Arrival(2, "ff05::c")) is ULA
+    # A unicast search gets the address it was sent to.
+    assert s.bindingFor("fd00:ab::99", Arrival(2, "fe80::1")) is LL
+    assert s.bindingFor("fe80::99", Arrival(2, "fd00:ab::1")) is ULA
+
+
+def test_off_link_ipv6_sources_are_ignored_like_ipv4_ones() -> None:
+    clock = Clock()
+    s, recorder = running(clock, bindings=(LL, ULA))
+    assert s.bindingFor("2001:db8::7", Arrival(2, "ff05::c")) is None
+    assert s.bindingFor("fd00:cd::7", Arrival(2, "ff02::c")) is None
+    s.searchReceived(search(mx=1), ("2001:db8::7", 1900, 0, 0), Arrival(2, "ff05::c"))
+    clock.advance(2)
+    assert recorder.sent == []
+
+
+def test_an_ipv6_search_is_answered_with_a_bracketed_location() -> None:
+    clock = Clock()
+    s, recorder = running(clock, bindings=(LL, ULA))
+    s.searchReceived(search("upnp:rootdevice", mx=1), ("fd00:ab::99", 50000), Arrival(2, "ff05::c"))
+    s.searchReceived(search("upnp:rootdevice", mx=1), ("fe80::99", 50001), Arrival(2, "ff02::c"))
+    clock.advance(1.1)
+    locations = {dest: reply.location for (_, _, dest), reply in zip(recorder.sent,
+                                                                      parsed(recorder.sent))}
+    assert locations == {
+        ("fd00:ab::99", 50000): "http://[fd00:ab::1]:8000/description.xml",
+        ("fe80::99", 50001): "http://[fe80::1]:8000/description.xml",
+    }
+
+
+def test_ipv6_announcements_go_to_the_group_of_their_scope() -> None:
+    clock = Clock()
+    s, recorder = server(clock, bindings=(ETH0, LL, ULA))
+    s.sendAlive()
+    sent = list(zip(recorder.groups, parsed(recorder.sent)))
+    assert {(g, m.location, m.header("host")) for g, m in sent} == {  # type: ignore[union-attr]
+        ("239.255.255.250", "http://192.0.2.7:8000/description.xml", "239.255.255.250:1900"),
+        ("ff02::c", "http://[fe80::1]:8000/description.xml", "[FF02::C]:1900"),
+        ("ff05::c", "http://[fd00:ab::1]:8000/description.xml", "[FF05::C]:1900"),
+    }
+    assert len(sent) == 3 * len(SET)
+
+
+def test_an_interface_announces_once_per_group_whatever_its_addresses() -> None:
+    second = HTTPBinding(InterfaceAddress("eth0", "fd00:ab::2", 64, 2), 8000)
+    assert [(b, g) for b, g in announcers((LL, ULA, second))] == [
+        (LL, "ff02::c"), (ULA, "ff05::c"),
+    ]
+
+
+# -- the network changes: ssdp:update, then alive with the new BOOTID ----------------
+
+
+def test_a_change_sends_updates_on_what_stays_then_alive_everywhere_with_the_new_bootid() -> None:
+    clock = Clock()
+    s, recorder = server(clock, bindings=(ETH0, ETH1))
+    s.start()
+    clock.pump([0.1] * 10)
+    recorder.take()
+    moved = HTTPBinding(InterfaceAddress("eth1", "198.51.100.10", 24), 8000)
+    s.changeBindings((ETH0, moved), 1235)
+    sent = recorder.take()
+    messages = parsed(sent)
+    kinds = [m.nts for m in messages]  # type: ignore[union-attr]
+    # Every update (only on eth0's address, which stays) before any alive.
+    assert kinds == ["ssdp:update"] * len(SET) + ["ssdp:alive"] * (2 * len(SET))
+    updates = [(m, i) for (_, _, i), m in zip(sent, messages) if m.nts == "ssdp:update"]  # type: ignore[union-attr]
+    assert {i for _, i in updates} == {ETH0.interface}
+    for m, _ in updates:
+        assert m.header("bootid.upnp.org") == "1234"  # type: ignore[union-attr]
+        assert m.header("nextbootid.upnp.org") == "1235"  # type: ignore[union-attr]
+        assert m.location == ETH0.location  # type: ignore[union-attr]
+        assert header_names(sent[0][1]) == [
+            "HOST", "LOCATION", "NT", "NTS", "USN", "BOOTID.UPNP.ORG", "CONFIGID.UPNP.ORG",
+            "NEXTBOOTID.UPNP.ORG",
+        ]
+    alive = [m for m in messages if m.nts == "ssdp:alive"]  # type: ignore[union-attr]
+    assert {m.header("bootid.upnp.org") for m in alive} == {"1235"}  # type: ignore[union-attr]
+    assert {m.location for m in alive} == {ETH0.location, moved.location}  # type: ignore[union-attr]
+    assert s.bootId == 1235
+    # Again a few hundred ms later, with the new BOOTID; the old address never.
+    clock.advance(0.5)
+    again = parsed(recorder.take())
+    assert len(again) == 2 * len(SET)
+    assert ETH1.location not in {m.location for m in again}  # type: ignore[union-attr]
+
+
+def test_searches_get_the_new_location_at_once_and_waiting_replies_of_a_gone_address_are_dropped() -> None:
+    clock = Clock()
+    s, recorder = running(clock, bindings=(ETH0,))
+    s.searchReceived(search("upnp:rootdevice", mx=5), SEARCHER)
+    moved = HTTPBinding(InterfaceAddress("eth0", "192.0.2.77", 24), 8000)
+    s.changeBindings((moved,), 1235)
+    recorder.take()
+    clock.advance(6)
+    # The reply that waited for the old address was not sent.
+    assert [kind for kind, _, _ in recorder.take()] == ["multicast"] * len(SET)
+    s.searchReceived(search("upnp:rootdevice", mx=1), SEARCHER)
+    clock.advance(1.1)
+    [reply] = parsed(recorder.take())
+    assert reply.location == moved.location  # type: ignore[union-attr]
+    assert reply.header("bootid.upnp.org") == "1235"
+
+
+def test_a_change_before_start_sends_nothing() -> None:
+    clock = Clock()
+    s, recorder = server(clock, bindings=())
+    s.changeBindings((ETH0,), 1234)
+    assert recorder.sent == []
+    s.start()
+    clock.advance(0.1)
+    assert len(recorder.take()) == len(SET)
+
+
 # -- the protocol adapter ------------------------------------------------------------
 
 
-class FakeSocket:
-    def __init__(self) -> None:
-        self.options: list[tuple[int, int, bytes]] = []
-
-    def setsockopt(self, level: int, name: int, value: bytes) -> None:
-        self.options.append((level, name, value))
+def sockets(clock: Clock, ipv6: bool = True) -> SSDPSockets:
+    made = SSDPSockets(clock, ttl=4, ipv6=ipv6, makePort=FakePort)
+    made.start()
+    return made
 
 
-class FakeTransport:
-    def __init__(self, fail: bool = False) -> None:
-        self.socket = FakeSocket()
-        self.written: list[tuple[bytes, tuple[str, int]]] = []
-        self.fail = fail
-
-    def write(self, data: bytes, addr: tuple[str, int]) -> None:
-        if self.fail:
-            raise OSError(101, "Network is unreachable")
-        self.written.append((data, addr))
-
-
-def protocol(clock: Clock) -> tuple[SSDPProtocol, SSDPServer, FakeTransport]:
-    p = SSDPProtocol(clock)
-    transport = FakeTransport()
-    p.transport = transport  # type: ignore[assignment]
-    s = SSDPServer(device=DEVICE, configId=77, bindings=(ETH0, ETH1), sender=p, clock=clock,
+def protocol(clock: Clock) -> tuple[SSDPProtocol, SSDPServer, FakePort]:
+    made = sockets(clock)
+    s = SSDPServer(device=DEVICE, configId=77, bindings=(ETH0, ETH1), sender=made, clock=clock,
                    rng=random.Random(3), bootId=1)
     s.running = True
-    p.server = s
-    return p, s, transport
+    made.server = s
+    return made.protocol, s, made.ports[4]
 
 
-def test_datagrams_reach_the_server_and_replies_the_searcher() -> None:
+def test_datagrams_reach_the_server_and_replies_the_searcher_from_the_right_address() -> None:
     clock = Clock()
-    p, _, transport = protocol(clock)
-    p.datagramReceived(ssdp.msearch(st="upnp:rootdevice", mx=1), SEARCHER)
+    p, _, port = protocol(clock)
+    p.datagramReceived(ssdp.msearch(st="upnp:rootdevice", mx=1), SEARCHER, 5, "239.255.255.250")
     clock.advance(1)
-    [(data, addr)] = transport.written
+    [(data, addr, ifindex, source)] = port.sent
     assert addr == SEARCHER and data.startswith(b"HTTP/1.1 200 OK")
+    assert source == "192.0.2.7"
 
 
-def test_multicast_goes_out_of_the_chosen_interface() -> None:
+def test_multicast_goes_out_of_each_interface_from_its_address() -> None:
     clock = Clock()
-    p, s, transport = protocol(clock)
+    _, s, port = protocol(clock)
     s.sendAlive()
-    assert {addr for _, addr in transport.written} == {("239.255.255.250", 1900)}
-    # IP_MULTICAST_IF is set once per change of interface, before its sends.
-    assert transport.socket.options == [
-        (socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("192.0.2.7")),
-        (socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("198.51.100.9")),
-    ]
+    assert {(addr, source) for _, addr, _, source in port.sent} == {
+        (("239.255.255.250", 1900), "192.0.2.7"), (("239.255.255.250", 1900), "198.51.100.9"),
+    }
 
 
 def test_send_errors_are_logged_not_raised() -> None:
     clock = Clock()
-    p, s, _ = protocol(clock)
-    p.transport = FakeTransport(fail=True)  # type: ignore[assignment]
+    _, s, port = protocol(clock)
+    port.failSends = True
     s.sendAlive()
-    p.sendUnicast(b"x", SEARCHER)
+    s.sender.sendUnicast(b"x", SEARCHER, ETH0)
 
 
 def test_notifies_and_responses_from_others_are_ignored() -> None:
     clock = Clock()
-    p, _, transport = protocol(clock)
+    p, _, port = protocol(clock)
     p.datagramReceived(ssdp.alive(nt="upnp:rootdevice", usn="uuid:x::upnp:rootdevice",
                                   location="http://192.0.2.9/", maxAge=1800, server="x",
                                   bootId=1, configId=1), SEARCHER)
     clock.advance(10)
-    assert transport.written == []
+    assert port.sent == []
 
 
 def test_a_failing_server_does_not_raise_out_of_the_protocol() -> None:
@@ -464,148 +585,82 @@ HOSTILE = [
 
 def test_hostile_datagrams_are_dropped_quietly() -> None:
     clock = Clock()
-    p, _, transport = protocol(clock)
+    p, _, port = protocol(clock)
     for data in HOSTILE:
-        p.datagramReceived(data, SEARCHER)
+        p.datagramReceived(data, SEARCHER, 2, "239.255.255.250")
     clock.advance(10)
-    assert transport.written == []
+    assert port.sent == []
 
 
 @given(st.binary(max_size=2048) | st.builds(
     lambda st_, mx, junk: ssdp.msearch(st=st_, mx=mx) + junk,
     st.text(max_size=80), st.integers(0, 10**6) | st.none(), st.binary(max_size=64),
-))
+), st.integers(0, 5), st.sampled_from(["", "239.255.255.250", "192.0.2.7", "ff02::c"]))
 @quick
-def test_no_datagram_raises_out_of_the_protocol(data: bytes) -> None:
+def test_no_datagram_raises_out_of_the_protocol(data: bytes, ifindex: int, to: str) -> None:
     clock = Clock()
     p, _, _ = protocol(clock)
-    p.datagramReceived(data, SEARCHER)
-    p.datagramReceived(data, ("198.51.100.77", 1900))
+    p.datagramReceived(data, SEARCHER, ifindex, to)
+    p.datagramReceived(data, ("198.51.100.77", 1900), ifindex, to)
+    p.datagramReceived(data, ("fe80::7", 1900, 0, 2), ifindex, to)
     clock.advance(6)
 
 
-# -- the socket, and the service around the server -----------------------------------
+# -- the sockets -----------------------------------------------------------------------
 
 
-class FakeMulticastPort:
-    def __init__(self, fail: bool = False) -> None:
-        self.socket = FakeSocket()
-        self.calls: list[tuple[str, object]] = []
-        self.fail = fail
-
-    def setTTL(self, ttl: int) -> None:
-        self.calls.append(("ttl", ttl))
-
-    def setLoopbackMode(self, mode: int) -> None:
-        self.calls.append(("loop", mode))
-        if self.fail:
-            raise OSError(19, "No such device")
-
-    def stopListening(self) -> None:
-        self.calls.append(("stop", None))
+def test_one_socket_per_family_on_port_1900_with_the_ttl() -> None:
+    made = sockets(Clock())
+    assert {(f, p.port, p.kw["multicastTTL"]) for f, p in made.ports.items()} == {
+        (4, 1900, 4), (6, 1900, 4),
+    }
+    assert all(p.listening for p in made.ports.values())
+    assert list(sockets(Clock(), ipv6=False).ports) == [4]
 
 
-class FakeMulticastReactor:
-    def __init__(self, port: FakeMulticastPort) -> None:
-        self.port = port
-        self.listened: list[tuple[int, bool]] = []
-
-    def listenMulticast(self, port: int, protocol: object, listenMultiple: bool = False) -> FakeMulticastPort:
-        self.listened.append((port, listenMultiple))
-        return self.port
-
-
-def test_listen_shares_port_1900_joins_once_per_interface_and_sets_ttl() -> None:
-    from upnp_announce.device import ssdpsocket as ssdpserver
-
-    port = FakeMulticastPort()
-    reactor = FakeMulticastReactor(port)
-    interfaces = [
-        InterfaceAddress("eth0", "192.0.2.7", 24),
-        InterfaceAddress("eth0", "192.0.2.8", 24),
-        InterfaceAddress("eth1", "198.51.100.9", 24),
-    ]
-    assert ssdpserver.listen(reactor, SSDPProtocol(Clock()), interfaces, ttl=4) is port
-    assert reactor.listened == [(1900, True)]
-    assert port.calls == [("ttl", 4), ("loop", 1)]
-    group = socket.inet_aton("239.255.255.250")
-    assert port.socket.options == [
-        (socket.IPPROTO_IP, ssdpserver.IP_MULTICAST_ALL, 0),
-        (socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, group + socket.inet_aton("192.0.2.7")),
-        (socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, group + socket.inet_aton("198.51.100.9")),
-    ]
+def test_groups_are_joined_per_interface_by_scope_and_left_when_it_goes() -> None:
+    made = sockets(Clock())
+    v4, v6 = made.ports[4], made.ports[6]
+    made.serve([ETH0.interface, InterfaceAddress("eth0", "192.0.2.8", 24),
+                LL.interface, ULA.interface, LL1.interface])
+    assert sorted(v4.groups) == [("join", "239.255.255.250", 0)]
+    assert sorted(v6.groups) == [("join", "ff02::c", 2), ("join", "ff02::c", 3),
+                                 ("join", "ff05::c", 2)]
+    v4.groups.clear()
+    v6.groups.clear()
+    made.serve([LL1.interface])
+    assert v4.groups == [("leave", "239.255.255.250", 0)]
+    assert sorted(v6.groups) == [("leave", "ff02::c", 2), ("leave", "ff05::c", 2)]
 
 
-def test_listen_closes_the_socket_when_set_up_fails() -> None:
-    from upnp_announce.device import ssdpsocket as ssdpserver
-
-    port = FakeMulticastPort(fail=True)
-    with pytest.raises(OSError):
-        ssdpserver.listen(FakeMulticastReactor(port), SSDPProtocol(Clock()), [ETH0.interface])
-    assert port.calls[-1] == ("stop", None)
-
-
-def test_bootid_grows_with_every_start_and_configid_is_the_descriptions(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-
-    from upnp_announce.device import ssdpsocket as ssdpserver
-
-    monkeypatch.setattr(ssdpserver, "listen", lambda *a, **kw: None)
-    reactor = MemoryReactorClock()
-    reactor.advance(1_700_000_000)
-    service = UPnPService(DEVICE, reactor=reactor, httpPort=8000,
-                          adapters=lambda: [Adapter("eth0", 0x1001, (("192.0.2.7", 24),))])
-    boots = []
-    for _ in range(3):
-        service.startService()
-        assert service.ssdp is not None
-        assert service.ssdp.configId == service.site.descriptions.configId
-        boots.append(service.ssdp.bootId)
-        service.stopService()
-        reactor.advance(0.2)
-    assert boots == [1_700_000_000, 1_700_000_001, 1_700_000_002]
-    reactor.advance(100)
-    service.startService()
-    # The clock again, once it is ahead of the last BOOTID.
-    assert service.ssdp.bootId == 1_700_000_100
-    assert service.ssdp.bootId < 2**31
+def test_a_join_that_fails_is_logged_and_tried_again_at_the_next_change() -> None:
+    made = sockets(Clock())
+    made.ports[6].failJoins = {3}
+    made.serve([LL.interface, LL1.interface])
+    assert (6, "ff02::c", 3) not in made.joined
+    made.ports[6].failJoins = set()
+    made.serve([LL.interface, LL1.interface])
+    assert (6, "ff02::c", 3) in made.joined
 
 
-def test_a_vanished_address_stops_neither_the_others_nor_the_next_round() -> None:
-    clock = Clock()
-    protocol = SSDPProtocol(clock)
-    transport = Written(gone="192.0.2.7")
-    protocol.transport = transport  # type: ignore[assignment]
-    gone = HTTPBinding(InterfaceAddress("eth0", "192.0.2.7", 24), 8000)
-    alive = HTTPBinding(InterfaceAddress("eth1", "198.51.100.9", 24), 8000)
-    server = SSDPServer(device=light(), configId=1, bindings=(gone, alive), sender=protocol,
-                        clock=clock, rng=random.Random(1), bootId=1)
-    server.start()
-    clock.advance(0.1)
-    first = len(transport.sent)
-    assert first > 0  # eth1 got its set
-    clock.advance(900)
-    assert len(transport.sent) > first  # and it goes on
-    fired: list[None] = []
-    server.stop().addCallback(fired.append)
-    clock.advance(0.1)
-    assert fired == [None]
+def test_no_ipv6_in_the_kernel_leaves_ipv4_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FakePort, "refuse", {socket.AF_INET6})
+    made = sockets(Clock())
+    assert list(made.ports) == [4]
+    made.serve([ETH0.interface, LL.interface])
+    made.sendMulticast(b"x", LL, "ff02::c")  # nowhere to send: nothing happens
 
 
-class VanishingSocket:
-    def __init__(self, gone: str) -> None:
-        self.gone = gone
+def test_no_ipv4_ssdp_socket_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FakePort, "refuse", {socket.AF_INET})
+    made = SSDPSockets(Clock(), makePort=FakePort)
+    with pytest.raises(OSError, match="cannot open the SSDP socket on port 1900"):
+        made.start()
+    assert made.ports == {}
 
-    def setsockopt(self, level: int, name: int, value: bytes) -> None:
-        if value == socket.inet_aton(self.gone):
-            raise OSError(99, "Cannot assign requested address")
 
-
-class Written:
-    def __init__(self, gone: str) -> None:
-        self.socket = VanishingSocket(gone)
-        self.sent: list[bytes] = []
-
-    def write(self, data: bytes, addr: Any) -> None:
-        self.sent.append(data)
+def test_memberships_follow_the_addresses() -> None:
+    assert memberships([ETH0.interface, LL.interface]) == {
+        (4, "239.255.255.250", 0), (6, "ff02::c", 2),
+    }
+    assert memberships([ULA.interface]) == {(6, "ff02::c", 2), (6, "ff05::c", 2)}

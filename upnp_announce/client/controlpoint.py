@@ -11,13 +11,14 @@ import uuid
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from twisted.internet import defer, error
+from twisted.internet import defer, endpoints, error
 from twisted.python.failure import Failure
 from twisted.web import client as webclient
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IAgent
+from twisted.web.iweb import IAgent, IAgentEndpointFactory
+from zope.interface import implementer
 
 from upnp_announce import datatypes
 from upnp_announce.client.common import USER_AGENT, ClientError, convert, first_header
@@ -95,7 +96,9 @@ class ControlPoint:
         self.pool: webclient.HTTPConnectionPool | None = None
         if agent is None:
             self.pool = webclient.HTTPConnectionPool(reactor, persistent=True)
-            agent = webclient.Agent(reactor, connectTimeout=timeout, pool=self.pool)
+            agent = webclient.Agent.usingEndpointFactory(
+                reactor, _Endpoints(reactor, timeout), pool=self.pool
+            )
         self.agent = agent
         self.newToken = newToken
         self._listeners: dict[str, EventListener] = {}
@@ -242,7 +245,7 @@ class ControlPoint:
         """
         if not service.eventSubURL:
             raise ClientError(f"{service.serviceId} has no events")
-        host = urlsplit(service.eventSubURL).hostname or ""
+        host = unquote(urlsplit(service.eventSubURL).hostname or "")
         local = local_address_for(host)
         listener = self._listeners.get(local)
         if listener is None:
@@ -272,17 +275,43 @@ class ControlPoint:
             await self.pool.closeCachedConnections()
 
 
+@implementer(IAgentEndpointFactory)
+class _Endpoints:
+    """
+    Connections for the control point's requests: an IP literal directly
+    (an IPv6 link-local one with the zone its URL carries, RFC 6874:
+    C{http://[fe80::1%25eth0]:80/}); a name through the resolver.
+    """
+
+    def __init__(self, reactor: Any, timeout: float) -> None:
+        self.reactor = reactor
+        self.timeout = timeout
+
+    def endpointForURI(self, uri: Any) -> Any:
+        host = unquote(uri.host.decode("ascii"))
+        try:
+            ip = ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            return endpoints.HostnameEndpoint(self.reactor, host, uri.port, self.timeout)
+        if ip.version == 4:
+            return endpoints.TCP4ClientEndpoint(self.reactor, host, uri.port, self.timeout)
+        return endpoints.TCP6ClientEndpoint(self.reactor, host, uri.port, self.timeout)
+
+
 def local_address_for(host: str) -> str:
     """
-    Our address on the route to C{host} (a UDP "connect" sends nothing).
+    Our address on the route to C{host} (a UDP "connect" sends nothing);
+    an IPv6 link-local one with its zone (C{fe80::1%eth0}).
     """
     try:
-        ipaddress.ip_address(host)
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
         raise ClientError(f"{host!r} is not an IP address") from None
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    probe = socket.socket(family, socket.SOCK_DGRAM)
     try:
-        probe.connect((host, 9))
+        destination = socket.getaddrinfo(host, 9, family, socket.SOCK_DGRAM)[0][4]
+        probe.connect(destination)
         address: str = probe.getsockname()[0]
         return address
     except OSError as e:

@@ -5,10 +5,13 @@ table of the devices on the LAN from their NOTIFYs (L{DeviceTable}).
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from twisted.internet import defer
 from twisted.internet.protocol import DatagramProtocol
@@ -35,11 +38,13 @@ class Found:
     server: str
     source: tuple[str, int]
     maxAge: int | None
+    interface: str = ""
 
     @classmethod
-    def fromResponse(cls, message: ssdp.SearchResponse, source: Any) -> Found:
+    def fromResponse(cls, message: ssdp.SearchResponse, source: Any, interface: str = "") -> Found:
         """
-        The search reply C{message}, received from C{source}.
+        The search reply C{message}, received from C{source} on
+        C{interface} (its name; empty where unknown).
         """
         return cls(
             message.usn,
@@ -48,13 +53,22 @@ class Found:
             message.header("server") or "",
             (source[0], source[1]),
             message.maxAge,
+            interface,
         )
 
 
 class _Searcher(DatagramProtocol):
-    def __init__(self, found: dict[str, Found], onFound: Callable[[Found], None] | None) -> None:
+    noisy = False
+
+    def __init__(
+        self,
+        found: dict[str, Found],
+        onFound: Callable[[Found], None] | None,
+        interface: str = "",
+    ) -> None:
         self.found = found
         self.onFound = onFound
+        self.interface = interface
 
     def datagramReceived(self, datagram: bytes, addr: Any) -> None:
         try:
@@ -63,7 +77,9 @@ class _Searcher(DatagramProtocol):
             return
         if not isinstance(message, ssdp.SearchResponse) or message.usn in self.found:
             return
-        found = Found.fromResponse(message, addr)
+        found = Found.fromResponse(message, addr, self.interface)
+        if self.interface:
+            found = dataclasses.replace(found, location=with_zone(found.location, self.interface))
         self.found[message.usn] = found
         if self.onFound is not None:
             self.onFound(found)
@@ -78,39 +94,42 @@ def discover(
     unicast: tuple[str, int] | None = None,
     onFound: Callable[[Found], None] | None = None,
     adapters: Callable[[], Iterable[netif.Adapter]] = netif.system_adapters,
+    ipv6: bool = True,
 ) -> defer.Deferred[list[Found]]:
     """
     Search for C{target} and collect the replies for C{timeout} seconds,
     one per USN.
 
-    @param interfaces: search on these interfaces (multicast, TTL 2); by
-        default on every up, multicast-capable, non-loopback one.
+    @param interfaces: search on these interfaces (multicast, TTL 2): on
+        239.255.255.250 from each IPv4 address; with C{ipv6}, on ff02::c from
+        each link-local address and on ff05::c from each unique local or
+        global one. By default on every up, multicast-capable, non-loopback
+        interface (container bridges left out). Each L{Found} names the
+        interface it came by.
     @param unicast: search this C{(host, port)} only (no MX; UDA 1.1).
     @param onFound: called with each new reply as it arrives.
     @param adapters: lists the machine's interfaces.
+    @param ipv6: search over IPv6 too.
     @raise netif.InterfaceError: (synchronously) for an unusable interface.
     """
     found: dict[str, Found] = {}
-    searcher = _Searcher(found, onFound)
     ports: list[Any] = []
     mx = min(MAX_MX, max(1, int(timeout) - 1))
+    sends: list[tuple[Any, bytes, tuple[Any, ...]]] = []
     if unicast is not None:
         host, port = unicast
-        listening = reactor.listenUDP(0, searcher)
+        v6 = ":" in host
+        listening = reactor.listenUDP(0, _Searcher(found, onFound), interface="::" if v6 else "")
         ports.append(listening)
-        datagram = ssdp.msearch(st=target, mx=None, host=f"{host}:{port}")
-        sends: list[tuple[Any, bytes, tuple[str, int]]] = [(listening, datagram, (host, port))]
+        where = f"[{host}]:{port}" if v6 else f"{host}:{port}"
+        sends.append((listening, ssdp.msearch(st=target, mx=None, host=where), (host, port)))
     else:
-        sends = []
-        datagram = ssdp.msearch(st=target, mx=mx)
-        for address in netif.resolve(interfaces, adapters):
-            listening = reactor.listenUDP(0, searcher, interface=address.address)
-            listening.socket.setsockopt(
-                socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(address.address)
-            )
-            listening.socket.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
-            ports.append(listening)
-            sends.append((listening, datagram, (ssdp.MULTICAST_ADDRESS, ssdp.SSDP_PORT)))
+        for address in netif.resolve(interfaces, adapters, ipv6=ipv6):
+            for group, destination in _groups(address):
+                listening = _multicast_socket(reactor, address, _Searcher(found, onFound, address.name))
+                ports.append(listening)
+                datagram = ssdp.msearch(st=target, mx=mx, host=ssdp.group_host(group))
+                sends.append((listening, datagram, destination))
 
     def send() -> None:
         for listening, data, destination in sends:
@@ -133,6 +152,56 @@ def discover(
 
     reactor.callLater(timeout, finish)
     return done
+
+
+def with_zone(location: str, interface: str) -> str:
+    """
+    C{location} with the zone of C{interface} where its host is an IPv6
+    link-local address, which is only reachable with one (RFC 6874:
+    C{http://[fe80::1%25eth0]:80/...}); other locations as they are.
+    """
+    parts = urlsplit(location)
+    host, bracket, rest = parts.netloc.partition("]")
+    if not host.startswith("[") or not bracket or "%" in host:
+        return location
+    try:
+        link_local = ipaddress.IPv6Address(host[1:]).is_link_local
+    except ValueError:
+        return location
+    if not link_local:
+        return location
+    return urlunsplit(parts._replace(netloc=f"{host}%25{interface}]{rest}"))
+
+
+def _groups(address: netif.InterfaceAddress) -> list[tuple[str, tuple[Any, ...]]]:
+    """
+    The groups a search goes to from C{address}, with the destination
+    address the socket takes.
+    """
+    if address.family == 4:
+        return [(ssdp.MULTICAST_ADDRESS, (ssdp.MULTICAST_ADDRESS, ssdp.SSDP_PORT))]
+    if address.isLinkLocal or address.isLoopback:
+        return [(ssdp.LINK_LOCAL_GROUP,
+                 (ssdp.LINK_LOCAL_GROUP, ssdp.SSDP_PORT, 0, address.index))]
+    return [(ssdp.SITE_LOCAL_GROUP, (ssdp.SITE_LOCAL_GROUP, ssdp.SSDP_PORT, 0, address.index))]
+
+
+def _multicast_socket(
+    reactor: Any, address: netif.InterfaceAddress, searcher: DatagramProtocol
+) -> Any:
+    """
+    A UDP socket on C{address} whose multicast leaves by its interface with
+    TTL (hop limit) 2.
+    """
+    listening = reactor.listenUDP(0, searcher, interface=address.host)
+    sock = listening.socket
+    if address.family == 4:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(address.address))
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
+    else:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, address.index)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 2)
+    return listening
 
 
 @dataclass

@@ -49,7 +49,9 @@ class EventListener:
         self.port = self.reactor.listenTCP(0, self.site, interface=self.address)
 
     def url(self, token: str) -> str:
-        return f"http://{self.address}:{self.port.getHost().port}/{token}"
+        host = self.address.split("%", 1)[0]
+        literal = f"[{host}]" if ":" in host else host
+        return f"http://{literal}:{self.port.getHost().port}/{token}"
 
     def register(self, subscription: EventSubscription) -> None:
         self.subscriptions[subscription.sid] = subscription

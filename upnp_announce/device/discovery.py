@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from twisted.internet import defer
@@ -25,7 +26,10 @@ from upnp_announce.wire import ssdp
 from upnp_announce.wire.product import SERVER
 from upnp_announce.wire.ssdp import MAX_MX, Announcement, announcements, matches
 
-__all__ = ["Binding", "SSDPServer", "Sender"]
+__all__ = ["Arrival", "Binding", "SSDPServer", "Sender", "announcers"]
+
+_LINK_LOCAL_GROUP = ipaddress.IPv6Address(ssdp.LINK_LOCAL_GROUP)
+_SITE_LOCAL_GROUP = ipaddress.IPv6Address(ssdp.SITE_LOCAL_GROUP)
 
 
 class Binding(Protocol):
@@ -45,16 +49,76 @@ class Sender(Protocol):
     Where the server's datagrams go.
     """
 
-    def sendUnicast(self, data: bytes, destination: tuple[str, int]) -> None: ...
+    def sendUnicast(
+        self, data: bytes, destination: tuple[str, int], binding: Binding | None
+    ) -> None:
+        """
+        Send C{data} to C{destination}, from C{binding}'s address and out of
+        its interface where it is given.
+        """
 
-    def sendMulticast(self, data: bytes, interface: InterfaceAddress) -> None: ...
+    def sendMulticast(self, data: bytes, binding: Binding, group: str) -> None:
+        """
+        Send C{data} to the SSDP C{group} out of C{binding}'s interface.
+        """
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """
+    Where a datagram came in: the interface index and the address it was
+    sent to (a group, or one of ours for a unicast search), as IP_PKTINFO
+    tells.
+    """
+
+    ifindex: int
+    destination: str
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def _group_of(binding: Binding) -> str:
+    """
+    The group a binding announces on: IPv4's, or for IPv6 the link-local
+    group with a link-local address and the site-local group with a unique
+    local or global one (UDA 2.0 Annex A).
+    """
+    interface = binding.interface
+    if interface.family == 4:
+        return ssdp.MULTICAST_ADDRESS
+    # (::1 has no site: the link-local group serves the loopback interface.)
+    link = interface.isLinkLocal or interface.isLoopback
+    return ssdp.LINK_LOCAL_GROUP if link else ssdp.SITE_LOCAL_GROUP
+
+
+def announcers(bindings: Sequence[Binding]) -> tuple[tuple[Binding, str], ...]:
+    """
+    The (binding, group) pairs NOTIFYs go out on: every IPv4 address, and
+    per IPv6 interface its first link-local address on ff02::c and its first
+    unique local or global one on ff05::c.
+    """
+    found: dict[tuple[object, ...], tuple[Binding, str]] = {}
+    for binding in bindings:
+        interface = binding.interface
+        group = _group_of(binding)
+        key: tuple[object, ...] = (
+            (interface.address,) if interface.family == 4 else (interface.name, group)
+        )
+        found.setdefault(key, (binding, group))
+    return tuple(found.values())
 
 
 class SSDPServer:
     """
-    Answers M-SEARCHes and sends NOTIFYs for one root device.
+    Answers M-SEARCHes and sends NOTIFYs for one root device, on a set of
+    bindings that may change while it runs (L{changeBindings}).
 
-    @ivar bootId: BOOTID.UPNP.ORG, constant while the server runs.
+    @ivar bootId: BOOTID.UPNP.ORG; it grows at every network change.
     """
 
     log = Logger()
@@ -73,15 +137,17 @@ class SSDPServer:
         server: str = SERVER,
         repliesPerSecond: int = 100,
         maxPending: int = 2000,
+        searchPort: int = ssdp.SSDP_PORT,
     ) -> None:
         """
         @param repliesPerSecond: the most reply datagrams one source address
             gets in a second; SSDP reflection cannot amplify beyond it.
         @param maxPending: the most replies waiting for their MX delay.
+        @param searchPort: the port we take searches on (SEARCHPORT in
+            ssdp:update when it is not 1900).
         """
         self.device = device
         self.configId = configId
-        self.bindings = tuple(bindings)
         self.sender = sender
         self.clock = clock
         self.random = rng
@@ -89,58 +155,112 @@ class SSDPServer:
         self.maxAge = maxAge
         self.server = server
         self.maxPending = maxPending
+        self.searchPort = searchPort
         self._limit = RateLimit(clock, repliesPerSecond)
         self._set = announcements(device)
-        self._networks = sorted(
-            ((b.interface.network, b) for b in self.bindings),
-            key=lambda pair: -pair[0].prefixlen,
-        )
-        self._ours = {b.interface.address for b in self.bindings}
-        self._bindingOf: dict[str, Binding | None] = {}
         self._pending: set[IDelayedCall] = set()
         self._timers: set[IDelayedCall] = set()
         self.running = False
+        self._setBindings(bindings)
+
+    def _setBindings(self, bindings: Sequence[Binding]) -> None:
+        self.bindings = tuple(bindings)
+        # Most specific subnet first.
+        self._byPrefix = sorted(self.bindings, key=lambda b: -b.interface.prefix)
+        self._ours = {b.interface.address for b in self.bindings}
+        self._bindingOf: dict[tuple[str, int, str], Binding | None] = {}
 
     # -- searches ------------------------------------------------------------
 
-    def bindingFor(self, address: str) -> Binding | None:
+    def bindingFor(self, address: str, arrival: Arrival | None = None) -> Binding | None:
         """
-        The binding whose subnet holds C{address} (the most specific one),
-        or C{None} when the address is on none of our subnets.
+        The binding whose address a searcher at C{address} gets in LOCATION,
+        or C{None} when the searcher is on none of our links.
+
+        With the C{arrival} interface known, only that interface's bindings
+        count (overlapping subnets on two interfaces are told apart). IPv4:
+        the most specific subnet that holds the searcher. IPv6: a link-local
+        searcher is on the link; any other must be in one of the
+        interface's prefixes. A search sent to one of our addresses gets
+        that address; one sent to ff02::c prefers a link-local address and
+        one sent to ff05::c a unique local or global one (UDA 2.0 Annex A).
         """
-        if address in self._bindingOf:
-            return self._bindingOf[address]
-        try:
-            ip = ipaddress.IPv4Address(address)
-        except ValueError:
-            return None
-        found = next((b for network, b in self._networks if ip in network), None)
+        ifindex = arrival.ifindex if arrival is not None else 0
+        destination = arrival.destination if arrival is not None else ""
+        key = (address, ifindex, destination)
+        if key in self._bindingOf:
+            return self._bindingOf[key]
+        found = self._choose(address, ifindex, destination)
         # Searchers search again: remember (a bounded number of) them.
         if len(self._bindingOf) >= 4096:
             self._bindingOf.clear()
-        self._bindingOf[address] = found
+        self._bindingOf[key] = found
         return found
 
-    def _isUnicast(self, search: ssdp.MSearch) -> bool:
-        host = (search.host or "").strip()
-        address, _, _ = host.rpartition(":") if ":" in host else (host, "", "")
-        return address in self._ours
+    def _choose(self, address: str, ifindex: int, destination: str) -> Binding | None:
+        ip = _ip(address)
+        if ip is None:
+            return None
+        candidates = [
+            b for b in self._byPrefix
+            if b.interface.family == ip.version
+            and (not ifindex or not b.interface.index or b.interface.index == ifindex)
+        ]
+        on_link = [b for b in candidates if ip in b.interface.network]
+        if ip.version == 6 and ip.is_link_local and (ifindex or len(
+            {b.interface.name for b in candidates}
+        ) == 1):
+            # A link-local searcher is on the link it came in by.
+            on_link = candidates
+        if not on_link:
+            return None
+        target = _ip(destination)
+        if target is not None and not target.is_multicast:
+            exact = [b for b in candidates if b.interface.address == str(target)]
+            if exact:
+                return exact[0]
+        if ip.version == 4:
+            return on_link[0]
+        wants_link = target is None or target == _LINK_LOCAL_GROUP or ip.is_link_local
+        if destination and target == _SITE_LOCAL_GROUP:
+            wants_link = False
+        by_scope = [b for b in on_link if b.interface.isLinkLocal == wants_link]
+        if not by_scope and not wants_link:
+            # A site-local search from a link-local searcher: the routable
+            # addresses of the interface it came in by.
+            by_scope = [b for b in candidates if not b.interface.isLinkLocal]
+        return (by_scope or on_link)[0]
 
-    def searchReceived(self, search: ssdp.MSearch, source: tuple[str, int]) -> None:
+    def _isUnicast(self, search: ssdp.MSearch, arrival: Arrival | None) -> bool:
+        if arrival is not None and arrival.destination:
+            target = _ip(arrival.destination)
+            return target is not None and not target.is_multicast
+        host = (search.host or "").strip()
+        if host.startswith("["):
+            address = host[1:].partition("]")[0]
+        else:
+            address = host.partition(":")[0]
+        return address.split("%", 1)[0] in self._ours
+
+    def searchReceived(
+        self, search: ssdp.MSearch, source: tuple[str, int], arrival: Arrival | None = None
+    ) -> None:
         """
         Answer C{search} from C{source} if it deserves an answer.
+
+        @param arrival: where it came in, when the socket can tell.
         """
         if not self.running:
             return
-        binding = self.bindingFor(source[0])
+        binding = self.bindingFor(source[0], arrival)
         if binding is None:
-            self.log.debug("Ignored a search from {source}: not on our subnets", source=source)
+            self.log.debug("Ignored a search from {source}: not on our links", source=source)
             return
         if not search.isDiscover:
             self.log.debug("Ignored a search from {source}: MAN is {man!r}",
                            source=source, man=search.man)
             return
-        unicast = self._isUnicast(search)
+        unicast = self._isUnicast(search, arrival)
         if not unicast and search.mx is None:
             self.log.debug("Ignored a multicast search from {source}: no MX", source=source)
             return
@@ -182,6 +302,9 @@ class SSDPServer:
         calls.add(call)
 
     def _reply(self, reply: Announcement, binding: Binding, source: tuple[str, int]) -> None:
+        if binding not in self.bindings:
+            # Its address went away while the reply waited.
+            return
         self.sender.sendUnicast(
             ssdp.search_response(
                 st=reply.nt,
@@ -194,6 +317,7 @@ class SSDPServer:
                 configId=self.configId,
             ),
             source,
+            binding,
         )
 
     # -- announcements -------------------------------------------------------
@@ -216,11 +340,13 @@ class SSDPServer:
         self._later(self._timers, self.random.uniform(0.2, 0.4), self.sendAlive)
         self.sendAlive()
 
-    def sendAlive(self) -> None:
+    def sendAlive(self, bindings: Sequence[Binding] | None = None) -> None:
         """
-        The ssdp:alive set, on every interface, with that interface's LOCATION.
+        The ssdp:alive set with each binding's LOCATION, on every interface
+        (or on C{bindings}' only).
         """
-        for binding in self.bindings:
+        for binding, group in announcers(self.bindings if bindings is None else bindings):
+            host = ssdp.group_host(group)
             for a in self._set:
                 self.sender.sendMulticast(
                     ssdp.alive(
@@ -231,20 +357,59 @@ class SSDPServer:
                         server=self.server,
                         bootId=self.bootId,
                         configId=self.configId,
+                        host=host,
                     ),
-                    binding.interface,
+                    binding,
+                    group,
                 )
 
     def sendByebye(self) -> None:
         """
         The ssdp:byebye set, on every interface.
         """
-        for binding in self.bindings:
+        for binding, group in announcers(self.bindings):
+            host = ssdp.group_host(group)
             for a in self._set:
                 self.sender.sendMulticast(
-                    ssdp.byebye(nt=a.nt, usn=a.usn, bootId=self.bootId, configId=self.configId),
-                    binding.interface,
+                    ssdp.byebye(
+                        nt=a.nt, usn=a.usn, bootId=self.bootId, configId=self.configId, host=host
+                    ),
+                    binding,
+                    group,
                 )
+
+    def changeBindings(self, bindings: Sequence[Binding], nextBootId: int) -> None:
+        """
+        The network changed: serve C{bindings} from now on (searches get
+        their LOCATIONs at once) under a new BOOTID, as UDA 1.1 1.2.4 asks:
+        first ssdp:update, with the current and next BOOTID, on the
+        bindings that stay; then the alive set with the new BOOTID on every
+        binding, twice, a few hundred ms apart.
+        """
+        staying = [b for b in bindings if b in self.bindings]
+        if self.running:
+            for binding, group in announcers(staying):
+                host = ssdp.group_host(group)
+                for a in self._set:
+                    self.sender.sendMulticast(
+                        ssdp.update(
+                            nt=a.nt,
+                            usn=a.usn,
+                            location=binding.location,
+                            bootId=self.bootId,
+                            configId=self.configId,
+                            nextBootId=nextBootId,
+                            host=host,
+                            searchPort=self.searchPort,
+                        ),
+                        binding,
+                        group,
+                    )
+        self.bootId = nextBootId
+        self._setBindings(bindings)
+        if self.running:
+            self.sendAlive()
+            self._later(self._timers, self.random.uniform(0.2, 0.4), self.sendAlive)
 
     def stop(self) -> defer.Deferred[None]:
         """

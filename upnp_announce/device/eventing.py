@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from twisted.internet import defer, task
+from twisted.internet import defer, endpoints, task
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
+from twisted.web.iweb import IAgentEndpointFactory
 from twisted.web.server import Request
+from zope.interface import implementer
 
 from upnp_announce import datatypes
 from upnp_announce.device.limits import RateLimit
@@ -409,7 +411,11 @@ class CallbackPolicy:
         (live: addresses come and go).
     """
 
-    def __init__(self, mode: str, networks: Mapping[str, ipaddress.IPv4Network]) -> None:
+    def __init__(
+        self,
+        mode: str,
+        networks: Mapping[str, ipaddress.IPv4Network | ipaddress.IPv6Network],
+    ) -> None:
         self.mode = mode
         self.networks = networks
 
@@ -430,6 +436,9 @@ class CallbackPolicy:
         if len(urls) > MAX_CALLBACKS:
             raise Refused(412, f"{len(urls)} callback URLs; at most {MAX_CALLBACKS}")
         policy = self.mode
+        # IPv6 link-local addresses come with their zone (fe80::1%eth0).
+        source = source.split("%", 1)[0]
+        local = local.split("%", 1)[0]
         network = self.networks.get(local) if policy == "subnet" else None
         checked = []
         for url in urls:
@@ -449,15 +458,15 @@ class CallbackPolicy:
             if "@" in parts.netloc or port == 0:
                 raise Refused(412, f"callback {url!r} is not http://IP-address[:port]/...")
             if policy == "requester":
-                if str(ip) != source:
+                if str(ip) != str(_address(source)):
                     raise Refused(
                         412, f"callback {url!r} is not the subscriber's own address {source}"
                     )
             elif (
                 network is None
-                or not isinstance(ip, ipaddress.IPv4Address)
+                or ip.version != network.version
                 or ip not in network
-                or ip in (network.network_address, network.broadcast_address)
+                or (ip.version == 4 and ip in (network.network_address, network.broadcast_address))
                 or str(ip) in self.networks
             ):
                 raise Refused(412, f"callback {url!r} is not on the subnet of {local}")
@@ -483,7 +492,7 @@ class EventResource(Leaf):
     def __init__(
         self,
         eventing: ServiceEventing,
-        networks: Mapping[str, ipaddress.IPv4Network],
+        networks: Mapping[str, ipaddress.IPv4Network | ipaddress.IPv6Network],
     ) -> None:
         super().__init__()
         self.eventing = eventing
@@ -552,6 +561,13 @@ class EventResource(Leaf):
         return b""
 
 
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | str:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return text
+
+
 def _text(value: bytes | None) -> str | None:
     return value.decode("latin-1") if value is not None else None
 
@@ -579,10 +595,9 @@ class HTTPNotifier:
             pool = HTTPConnectionPool(self.reactor, persistent=True)
             pool.maxPersistentPerHost = 2
             pool.cachedConnectionTimeout = 30
-            agent = Agent(
+            agent = Agent.usingEndpointFactory(
                 self.reactor,
-                connectTimeout=self.settings.connectTimeout,
-                bindAddress=(bindAddress, 0) if bindAddress else None,
+                _CallbackEndpoints(self.reactor, bindAddress, self.settings.connectTimeout),
                 pool=pool,
             )
             self._agents[bindAddress] = (agent, pool)
@@ -619,3 +634,31 @@ class HTTPNotifier:
 
 
 MAX_ANSWER_BODY = 16384
+
+
+@implementer(IAgentEndpointFactory)
+class _CallbackEndpoints:
+    """
+    Connections to callback URLs (IP literals, as the policy made sure),
+    from our address the subscription came in on; a link-local IPv6
+    callback gets that address's zone, which a URL cannot carry.
+    """
+
+    def __init__(self, reactor: Any, bindAddress: str | None, timeout: float) -> None:
+        self.reactor = reactor
+        self.bindAddress = bindAddress
+        self.timeout = timeout
+        self.zone = bindAddress.partition("%")[2] if bindAddress else ""
+
+    def endpointForURI(self, uri: Any) -> Any:
+        host = uri.host.decode("ascii")
+        bind = (self.bindAddress, 0) if self.bindAddress else None
+        if ":" not in host:
+            return endpoints.TCP4ClientEndpoint(
+                self.reactor, host, uri.port, self.timeout, bindAddress=bind
+            )
+        if self.zone and ipaddress.IPv6Address(host).is_link_local:
+            host = f"{host}%{self.zone}"
+        return endpoints.TCP6ClientEndpoint(
+            self.reactor, host, uri.port, self.timeout, bindAddress=bind
+        )

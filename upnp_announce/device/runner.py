@@ -1,42 +1,53 @@
 """
 L{UPnPService}: the runnable device, one root device as one Twisted
-service, for twistd or for any application that wants to embed a device. It
-owns the sockets (HTTP on each address, SSDP on port 1900) and wires the
-SSDP server and the HTTP site to them.
+service, for twistd or for any application that wants to embed a device.
+
+It owns the sockets (HTTP on each address, SSDP on port 1900) and follows
+the network while it runs: an address that appears is listened on, joined
+and announced; one that goes is no longer served; every change raises
+BOOTID.UPNP.ORG with ssdp:update and a new alive set (UDA 1.1 1.2.4).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import os
 import random
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from twisted.application.service import MultiService
 from twisted.internet import defer, endpoints
-from twisted.internet.interfaces import IListeningPort
+from twisted.internet.interfaces import IDelayedCall, IListeningPort
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from upnp_announce import config as configmodule
 from upnp_announce import netif
-from upnp_announce.device import ssdpsocket
 from upnp_announce.device.discovery import SSDPServer
+from upnp_announce.device.network import ChangeSource, InterfaceWatcher
 from upnp_announce.device.site import DeviceSite
-from upnp_announce.device.ssdpsocket import SSDPProtocol
+from upnp_announce.device.ssdpsocket import SSDPSockets
 from upnp_announce.model import Device
+from upnp_announce.pktinfo import PacketInfoPort
 from upnp_announce.settings import EventingSettings, NetworkSettings
 from upnp_announce.wire import ssdp
 
 __all__ = ["HTTPBinding", "StartError", "UPnPService"]
 
+# Retrying an address that could not be listened on yet (a tentative IPv6
+# address): after 1 s, then twice as long each time, at most this long.
+MAX_RETRY = 30.0
+
 
 class StartError(Exception):
     """
-    The device could not start (an interface is missing, a port is taken).
+    The device could not start (the SSDP socket or a fixed HTTP port cannot
+    be opened).
     """
 
 
@@ -53,21 +64,36 @@ class HTTPBinding:
     @functools.cached_property
     def location(self) -> str:
         # Built once: every search reply and NOTIFY carries it.
-        return f"http://{self.interface.address}:{self.port}/description.xml"
+        return f"http://{self.interface.urlHost}:{self.port}/description.xml"
+
+
+def netlink_source(reactor: Any) -> Callable[[Callable[[], None]], ChangeSource] | None:
+    """
+    The kernel's change notifications where there are (Linux rtnetlink).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    from upnp_announce.rtnetlink import NetlinkWatcher
+
+    def make(changed: Callable[[], None]) -> ChangeSource:
+        return NetlinkWatcher(reactor, lambda *_: changed())
+
+    return make
 
 
 class UPnPService(MultiService):
     """
-    A UPnP root device: its HTTP server on every configured interface.
+    A UPnP root device: its HTTP server on every usable address of the
+    chosen interfaces, its SSDP sockets, and the watch on the network.
 
     Build it from a model (L{Device} and L{NetworkSettings}) or from an INI
     file (L{fromConfig}), then C{setServiceParent} it into an application.
 
     @ivar site: the L{DeviceSite} that serves the descriptions.
-    @ivar bindings: where the HTTP server listens, once it does.
+    @ivar bindings: where the HTTP server listens now.
     """
 
-    log = Logger()
+    log = Logger(namespace="upnp_announce.device")
 
     def __init__(
         self,
@@ -81,21 +107,27 @@ class UPnPService(MultiService):
         rng: random.Random | None = None,
         ssdpPort: int = ssdp.SSDP_PORT,
         eventing: EventingSettings = EventingSettings(),
+        changes: Callable[[Callable[[], None]], ChangeSource] | None | str = "kernel",
+        makeSSDPPort: Callable[..., Any] = PacketInfoPort,
     ) -> None:
         """
         @param interfaces: overrides C{network.interfaces}.
         @param httpPort: overrides C{network.httpPort}.
-        @param reactor: an L{IReactorTCP}, L{IReactorMulticast} and
+        @param reactor: an L{IReactorTCP}, L{IReactorFDSet} and
             L{IReactorTime}; by default the global reactor.
-        @param adapters: lists the machine's interfaces (for tests).
-        @param rng: the random source of SSDP delays (for tests).
-        @param ssdpPort: the SSDP port (for tests; SSDP is port 1900).
+        @param adapters: lists the machine's interfaces.
+        @param rng: the random source of SSDP delays.
+        @param ssdpPort: the SSDP port (SSDP is port 1900).
         @param eventing: the GENA settings.
+        @param changes: what tells of network changes: C{"kernel"} for
+            rtnetlink where there is one, C{None} to poll only, or a factory
+            of an L{ChangeSource}.
+        @param makeSSDPPort: makes the SSDP sockets (for tests).
         """
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor
-        # An IReactorTCP, IReactorMulticast and IReactorTime at once.
+        # An IReactorTCP, IReactorFDSet and IReactorTime at once.
         self._reactor: Any = reactor
         overrides: dict[str, Any] = {}
         if interfaces is not None:
@@ -106,14 +138,22 @@ class UPnPService(MultiService):
         self.device = device
         self.site = DeviceSite(device, reactor=reactor, eventing=eventing)
         self._adapters = adapters
-        self._ports: list[IListeningPort] = []
+        self._ports: dict[HTTPBinding, IListeningPort] = {}
         self.bindings: tuple[HTTPBinding, ...] = ()
         self._waiting: list[defer.Deferred[tuple[HTTPBinding, ...]]] = []
         self._random = rng or random.Random()
-        self._ssdpPortNumber = ssdpPort
-        self._ssdpPort: Any = None
+        self._ssdpPort = ssdpPort
+        self._makeSSDPPort = makeSSDPPort
+        self._changes: Callable[[Callable[[], None]], ChangeSource] | None = (
+            netlink_source(reactor) if isinstance(changes, str) else changes
+        )
+        self.sockets: SSDPSockets | None = None
         self.ssdp: SSDPServer | None = None
+        self.watcher: InterfaceWatcher | None = None
         self._bootId = 0
+        # Addresses that could not be listened on yet: the next try, and its
+        # delay.
+        self._retries: dict[netif.InterfaceAddress, tuple[IDelayedCall, float]] = {}
 
     @classmethod
     def fromConfig(
@@ -142,7 +182,8 @@ class UPnPService(MultiService):
 
     def whenListening(self) -> defer.Deferred[tuple[HTTPBinding, ...]]:
         """
-        A Deferred that fires with L{bindings} once the HTTP server listens.
+        A Deferred that fires with L{bindings} once the HTTP server listens
+        on at least one address.
         """
         if self.bindings:
             return defer.succeed(self.bindings)
@@ -150,43 +191,88 @@ class UPnPService(MultiService):
         self._waiting.append(d)
         return d
 
+    # -- choosing addresses -----------------------------------------------------
+
+    def usableAddresses(self) -> tuple[netif.InterfaceAddress, ...]:
+        """
+        The addresses of the chosen interfaces now.
+        """
+        return netif.select(
+            self._adapters(),
+            self.network.interfaces,
+            exclude=self.network.exclude,
+            ipv6=self.network.ipv6,
+        )
+
+    def _describeChoice(self) -> str:
+        if self.network.interfaces is None:
+            return "any up, multicast-capable interface"
+        return "interface " + " or ".join(self.network.interfaces)
+
+    # -- starting and stopping ------------------------------------------------------
+
     def startService(self) -> None:
         """
-        Listen on every configured interface.
+        Open the SSDP sockets, then serve every usable address (none is
+        fine: the device waits for one).
 
-        @raise StartError: when an interface is unusable or a port cannot be
-            listened on (TCP listens at once, so this is synchronous).
+        @raise StartError: when the SSDP socket cannot be opened, or a fixed
+            HTTP port cannot be listened on at start.
         """
+        sockets = SSDPSockets(
+            self._reactor,
+            port=self._ssdpPort,
+            ttl=self.network.ttl,
+            ipv6=self.network.ipv6,
+            makePort=self._makeSSDPPort,
+        )
         try:
-            addresses = netif.resolve(self.network.interfaces, self._adapters)
-        except netif.InterfaceError as e:
+            sockets.start()
+        except OSError as e:
             self._fail(Failure(StartError(str(e))))
             raise StartError(str(e)) from None
         super().startService()
         # Again after a stop: subscriptions start afresh.
         self.site.startEventing()
-        results = [
-            endpoints.TCP4ServerEndpoint(
-                self._reactor, self.network.httpPort, interface=address.address
-            ).listen(self.site)
-            for address in addresses
-        ]
-        listening = defer.DeferredList(results, consumeErrors=True)
-        listening.addCallback(self._listened, addresses)
-        if not listening.called:
-            listening.addErrback(self._failedLater)
-            return
-        # TCP endpoints listen at once: report a failure to our caller.
-        failures: list[Failure] = []
-        listening.addErrback(failures.append)
-        if failures:
-            super().stopService()
-            self._fail(failures[0])
-            failures[0].raiseException()
-
-    def _failedLater(self, failure: Failure) -> None:
-        self.log.failure("Cannot start {name}", failure, name=self.device.friendlyName)
-        self._fail(failure)
+        self.sockets = sockets
+        # BOOTID: seconds since the epoch in 31 bits, and more than the last.
+        self._bootId = max(self._bootId + 1, int(self._reactor.seconds()) & 0x7FFFFFFF)
+        self.ssdp = SSDPServer(
+            device=self.device,
+            configId=self.site.descriptions.configId,
+            bindings=(),
+            sender=sockets,
+            clock=self._reactor,
+            rng=self._random,
+            bootId=self._bootId,
+            maxAge=self.network.maxAge,
+            searchPort=self._ssdpPort,
+        )
+        sockets.server = self.ssdp
+        self.watcher = InterfaceWatcher(
+            self._reactor, self.usableAddresses, self._changed, source=self._changes
+        )
+        addresses = self.watcher.start()
+        missing = netif.missing_names(self.network.interfaces, self._adapters())
+        if missing:
+            known = ", ".join(sorted(a.name for a in self._adapters())) or "none"
+            self.log.warn(
+                "There is no interface {missing} (yet); waiting for it. "
+                "This machine has: {known}",
+                missing=", ".join(missing), known=known,
+            )
+        try:
+            self._serve(addresses, (), starting=True)
+        except StartError as e:
+            self._stopNow()
+            self._fail(Failure(e))
+            raise
+        self.ssdp.start()
+        if not self.bindings:
+            self.log.info(
+                "{name} waits for a usable address on {what}",
+                name=self.device.friendlyName, what=self._describeChoice(),
+            )
 
     def _fail(self, failure: Failure) -> None:
         """
@@ -196,65 +282,21 @@ class UPnPService(MultiService):
         for d in waiting:
             d.errback(failure)
 
-    def _listened(
-        self,
-        outcomes: list[tuple[bool, Any]],
-        addresses: Sequence[netif.InterfaceAddress],
-    ) -> None:
-        ports = [result for ok, result in outcomes if ok]
-        failed = [result for ok, result in outcomes if not ok]
-        if failed:
-            for port in ports:
-                port.stopListening()
-            raise StartError(_listen_failure(failed[0], self.network.httpPort))
-        bindings = tuple(
-            HTTPBinding(address, port.getHost().port)
-            for address, port in zip(addresses, ports)
-        )
-        protocol = SSDPProtocol(self._reactor)
-        try:
-            self._ssdpPort = ssdpsocket.listen(
-                self._reactor,
-                protocol,
-                addresses,
-                ttl=self.network.ttl,
-                port=self._ssdpPortNumber,
-            )
-        except OSError as e:
-            for port in ports:
-                port.stopListening()
-            raise StartError(
-                f"cannot open the SSDP socket on port {self._ssdpPortNumber}: {e}"
-            ) from None
-        self._ports = ports
-        self.bindings = bindings
-        # BOOTID: seconds since the epoch in 31 bits, and more than the last.
-        self._bootId = max(self._bootId + 1, int(self._reactor.seconds()) & 0x7FFFFFFF)
-        self.ssdp = SSDPServer(
-            device=self.device,
-            configId=self.site.descriptions.configId,
-            bindings=bindings,
-            sender=protocol,
-            clock=self._reactor,
-            rng=self._random,
-            bootId=self._bootId,
-            maxAge=self.network.maxAge,
-        )
-        protocol.server = self.ssdp
-        self.ssdp.start()
-        for binding in self.bindings:
-            self.site.addAddress(
-                binding.interface.address, binding.port, binding.interface.network
-            )
-            self.log.info(
-                "Serving {name} on {interface} at {location}",
-                name=self.device.friendlyName,
-                interface=binding.interface.name,
-                location=binding.location,
-            )
-        waiting, self._waiting = self._waiting, []
-        for d in waiting:
-            d.callback(self.bindings)
+    def _stopNow(self) -> None:
+        """
+        Undo a start that failed half-way.
+        """
+        if self.watcher is not None:
+            self.watcher.stop()
+        for port in self._ports.values():
+            port.stopListening()
+        self._ports.clear()
+        self.bindings = ()
+        if self.sockets is not None:
+            self.sockets.stop()
+        self.sockets = self.ssdp = self.watcher = None
+        self.site.stopEventing()
+        super().stopService()
 
     def stopService(self) -> defer.Deferred[None]:
         """
@@ -263,9 +305,16 @@ class UPnPService(MultiService):
         @return: fires once the byebye set is sent and every port is closed;
             twistd waits for it before the process exits.
         """
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.watcher = None
+        for call, _ in self._retries.values():
+            if call.active():
+                call.cancel()
+        self._retries.clear()
         ssdpServer, self.ssdp = self.ssdp, None
-        ssdpPort, self._ssdpPort = self._ssdpPort, None
-        ports, self._ports = self._ports, []
+        sockets, self.sockets = self.sockets, None
+        ports, self._ports = list(self._ports.values()), {}
         for binding in self.bindings:
             self.site.removeAddress(binding.interface.address, binding.port)
         self.bindings = ()
@@ -274,8 +323,8 @@ class UPnPService(MultiService):
 
         def close(_: object) -> defer.Deferred[Any]:
             closing = [port.stopListening for port in ports]
-            if ssdpPort is not None:
-                closing.append(ssdpPort.stopListening)
+            if sockets is not None:
+                closing.append(sockets.stop)
             closing.append(self.site.notifier.close)
             return defer.gatherResults([defer.maybeDeferred(f) for f in closing])
 
@@ -284,8 +333,174 @@ class UPnPService(MultiService):
         stopped.addCallback(lambda _: None)
         return stopped
 
+    # -- following the network ---------------------------------------------------------
 
-def _listen_failure(failure: Failure, port: int) -> str:
-    error = failure.value
+    def _changed(
+        self, added: tuple[netif.InterfaceAddress, ...], removed: tuple[netif.InterfaceAddress, ...]
+    ) -> None:
+        try:
+            self._serve(added, removed)
+        except Exception:
+            # Nothing a network change does may stop the device.
+            self.log.failure("Cannot follow a network change")
+
+    def _serve(
+        self,
+        added: Sequence[netif.InterfaceAddress],
+        removed: Sequence[netif.InterfaceAddress],
+        *,
+        starting: bool = False,
+    ) -> None:
+        """
+        Stop serving C{removed}, start serving C{added}; then, if the
+        bindings changed, tell SSDP (a new BOOTID, ssdp:update, alive).
+        """
+        before = self.bindings
+        gone = set(removed)
+        for address in gone:
+            self._cancelRetry(address)
+        kept = [b for b in self.bindings if b.interface not in gone]
+        for binding in self.bindings:
+            if binding.interface in gone:
+                self._unlisten(binding)
+        new: list[HTTPBinding] = []
+        for address in added:
+            if any(b.interface == address for b in kept):
+                continue
+            made = self._listen(address, starting, kept + new)
+            if made is not None:
+                new.append(made)
+        bindings = tuple(kept + new)
+        if bindings == before:
+            return
+        self.bindings = bindings
+        assert self.sockets is not None and self.ssdp is not None
+        self.sockets.serve(b.interface for b in bindings)
+        if starting:
+            self.ssdp.changeBindings(bindings, self._bootId)
+        else:
+            self._bootId = (self._bootId + 1) & 0x7FFFFFFF
+            self.ssdp.changeBindings(bindings, self._bootId)
+            self.log.info(
+                "The network changed: {name} is now on {where} (BOOTID {bootId})",
+                name=self.device.friendlyName,
+                where=", ".join(f"{b.interface.name} {b.interface.address}" for b in bindings)
+                or "no address",
+                bootId=self._bootId,
+            )
+        if bindings and self._waiting:
+            waiting, self._waiting = self._waiting, []
+            for d in waiting:
+                d.callback(bindings)
+
+    def _port(self, others: Sequence[HTTPBinding]) -> int:
+        """
+        The HTTP port for a new address: the configured one, or the one the
+        other addresses have (one port number for the device is friendlier).
+        """
+        if self.network.httpPort:
+            return self.network.httpPort
+        return others[0].port if others else 0
+
+    def _listen(
+        self, address: netif.InterfaceAddress, starting: bool, others: Sequence[HTTPBinding]
+    ) -> HTTPBinding | None:
+        """
+        Listen for HTTP on C{address}; its binding, or C{None} when that is
+        not possible yet (tried again later).
+
+        @raise StartError: at start, for a fixed port that is taken.
+        """
+        port = self._port(others)
+        failure: BaseException | None = None
+        for attempt in (port, 0) if port and not self.network.httpPort else (port,):
+            # (The others' port may be taken here: then any port will do.)
+            try:
+                listening = self._listenTCP(address, attempt)
+            except Exception as e:
+                failure = e
+                continue
+            return self._bound(address, listening)
+        reason = getattr(failure, "socketError", failure)
+        taken = getattr(reason, "errno", None) == errno.EADDRINUSE
+        if starting and taken and self.network.httpPort:
+            raise StartError(_listen_failure(failure, self.network.httpPort))
+        self._retry(address, reason)
+        return None
+
+    def _listenTCP(self, address: netif.InterfaceAddress, port: int) -> IListeningPort:
+        endpoint: Any
+        if address.family == 4:
+            endpoint = endpoints.TCP4ServerEndpoint(
+                self._reactor, port, interface=address.host
+            )
+        else:
+            endpoint = endpoints.TCP6ServerEndpoint(
+                self._reactor, port, interface=address.host
+            )
+        listening = endpoint.listen(self.site)
+        result: list[Any] = []
+        listening.addBoth(result.append)
+        if not result:
+            # TCP endpoints listen at once; anything else is not ours.
+            listening.cancel()
+            raise OSError("the endpoint did not listen at once")
+        if isinstance(result[0], Failure):
+            result[0].raiseException()
+        return result[0]  # type: ignore[no-any-return]
+
+    def _bound(self, address: netif.InterfaceAddress, listening: IListeningPort) -> HTTPBinding:
+        self._cancelRetry(address)
+        binding = HTTPBinding(address, listening.getHost().port)  # type: ignore[attr-defined]
+        self._ports[binding] = listening
+        self.site.addAddress(address.address, binding.port, address.network)
+        self.log.info(
+            "Serving {name} on {interface} at {location}",
+            name=self.device.friendlyName,
+            interface=address.name,
+            location=binding.location,
+        )
+        return binding
+
+    def _unlisten(self, binding: HTTPBinding) -> None:
+        port = self._ports.pop(binding, None)
+        if port is not None:
+            port.stopListening()
+        self.site.removeAddress(binding.interface.address, binding.port)
+        self.log.info(
+            "No longer serving {name} on {interface} at {location}: the address went away",
+            name=self.device.friendlyName,
+            interface=binding.interface.name,
+            location=binding.location,
+        )
+
+    def _retry(self, address: netif.InterfaceAddress, reason: object) -> None:
+        """
+        Try C{address} again later, waiting longer each time.
+        """
+        previous = self._retries.get(address)
+        delay = min(previous[1] * 2, MAX_RETRY) if previous else 1.0
+        if previous is None:
+            self.log.info(
+                "Cannot listen on {address} ({interface}) yet: {reason}; trying again",
+                address=address.address, interface=address.name, reason=reason,
+            )
+
+        def again() -> None:
+            call, _ = self._retries[address]
+            self._retries[address] = (call, delay)
+            if self.watcher is not None and address in self.watcher.current:
+                self._changed((address,), ())
+
+        self._retries[address] = (self._reactor.callLater(delay, again), delay)
+
+    def _cancelRetry(self, address: netif.InterfaceAddress) -> None:
+        entry = self._retries.pop(address, None)
+        if entry is not None and entry[0].active():
+            entry[0].cancel()
+
+
+def _listen_failure(failure: object, port: int) -> str:
+    error = failure.value if isinstance(failure, Failure) else failure
     where = f"port {port}" if port else "a free port"
     return f"cannot listen for HTTP on {where}: {error}"

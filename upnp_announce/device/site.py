@@ -133,7 +133,7 @@ class DeviceSite(server.Site):
             from twisted.internet import reactor
         self._clock: IReactorTime = reactor
         self._hosts: set[bytes] = set()
-        self._networks: dict[str, ipaddress.IPv4Network] = {}
+        self._networks: dict[str, ipaddress.IPv4Network | ipaddress.IPv6Network] = {}
         self.eventingSettings = eventing
         self.notifier = notifier if notifier is not None else HTTPNotifier(reactor, eventing)
         self.eventing: dict[str, ServiceEventing] = {}
@@ -188,7 +188,10 @@ class DeviceSite(server.Site):
         return CappedBody(MAX_BODY, length)
 
     def addAddress(
-        self, host: str, port: int, network: ipaddress.IPv4Network | None = None
+        self,
+        host: str,
+        port: int,
+        network: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None,
     ) -> None:
         """
         Accept requests whose Host is C{host:port}; C{network} is the subnet
@@ -207,7 +210,9 @@ class DeviceSite(server.Site):
     def getResourceFor(self, request: IRequest) -> resource.Resource:
         request.setHeader(b"server", SERVER_BYTES)
         host = request.getHeader(b"host")
-        if host is not None and host.lower() not in self._hosts:
+        if host is not None and host.lower() not in self._hosts and not (
+            host[:1] == b"[" and _canonical_ipv6(host) in self._hosts
+        ):
             self._log.debug(
                 "Refused a request for {host!r}: not one of our addresses", host=host
             )
@@ -216,6 +221,20 @@ class DeviceSite(server.Site):
 
 
 SERVER_BYTES = SERVER.encode("ascii")
+
+
+def _canonical_ipv6(host: bytes) -> bytes:
+    """
+    A Host header's bracketed IPv6 address in its canonical spelling, zone
+    (C{%25eth0}) dropped: C{[FD00:0::1]:80} is C{[fd00::1]:80}.
+    """
+    inside, _, rest = host[1:].partition(b"]")
+    try:
+        text = inside.decode("ascii").split("%", 1)[0]
+        canonical = ipaddress.IPv6Address(text).compressed
+    except (UnicodeDecodeError, ValueError):
+        return b""
+    return b"[" + canonical.encode("ascii") + b"]" + rest
 
 
 def _host_names(host: str, port: int) -> list[bytes]:

@@ -25,6 +25,9 @@ __all__ = [
     "ROOTDEVICE",
     "Announcement",
     "MULTICAST_HOST",
+    "GROUPS",
+    "LINK_LOCAL_GROUP",
+    "SITE_LOCAL_GROUP",
     "SSDP_PORT",
     "MSearch",
     "Notify",
@@ -33,16 +36,23 @@ __all__ = [
     "alive",
     "announcements",
     "byebye",
+    "group_host",
     "http_date",
     "matches",
     "msearch",
     "parse",
     "search_response",
+    "update",
 ]
 
 MULTICAST_ADDRESS = "239.255.255.250"
 SSDP_PORT = 1900
 MULTICAST_HOST = f"{MULTICAST_ADDRESS}:{SSDP_PORT}"
+# IPv6 (UDA 2.0 Annex A): the link-local and the site-local group; never
+# the global-scope one.
+LINK_LOCAL_GROUP = "ff02::c"
+SITE_LOCAL_GROUP = "ff05::c"
+GROUPS = (MULTICAST_ADDRESS, LINK_LOCAL_GROUP, SITE_LOCAL_GROUP)
 ROOTDEVICE = "upnp:rootdevice"
 ALL = "ssdp:all"
 
@@ -261,8 +271,24 @@ def search_response(
     )
 
 
+def group_host(group: str) -> str:
+    """
+    The HOST header of a message to C{group}: C{239.255.255.250:1900},
+    C{[ff02::c]:1900}...
+    """
+    return f"[{group.upper()}]:{SSDP_PORT}" if ":" in group else f"{group}:{SSDP_PORT}"
+
+
 def alive(
-    *, nt: str, usn: str, location: str, maxAge: int, server: str, bootId: int, configId: int
+    *,
+    nt: str,
+    usn: str,
+    location: str,
+    maxAge: int,
+    server: str,
+    bootId: int,
+    configId: int,
+    host: str = MULTICAST_HOST,
 ) -> bytes:
     """
     An ssdp:alive NOTIFY.
@@ -270,7 +296,7 @@ def alive(
     return _serialise(
         "NOTIFY * HTTP/1.1",
         [
-            ("HOST", MULTICAST_HOST),
+            ("HOST", host),
             ("CACHE-CONTROL", f"max-age={maxAge}"),
             ("LOCATION", location),
             ("NT", nt),
@@ -283,14 +309,16 @@ def alive(
     )
 
 
-def byebye(*, nt: str, usn: str, bootId: int, configId: int) -> bytes:
+def byebye(
+    *, nt: str, usn: str, bootId: int, configId: int, host: str = MULTICAST_HOST
+) -> bytes:
     """
     An ssdp:byebye NOTIFY: HOST, NT, NTS, USN, BOOTID and CONFIGID only.
     """
     return _serialise(
         "NOTIFY * HTTP/1.1",
         [
-            ("HOST", MULTICAST_HOST),
+            ("HOST", host),
             ("NT", nt),
             ("NTS", "ssdp:byebye"),
             ("USN", usn),
@@ -298,6 +326,37 @@ def byebye(*, nt: str, usn: str, bootId: int, configId: int) -> bytes:
             ("CONFIGID.UPNP.ORG", str(configId)),
         ],
     )
+
+
+def update(
+    *,
+    nt: str,
+    usn: str,
+    location: str,
+    bootId: int,
+    configId: int,
+    nextBootId: int,
+    host: str = MULTICAST_HOST,
+    searchPort: int | None = None,
+) -> bytes:
+    """
+    An ssdp:update NOTIFY (UDA 1.1 1.2.4): the device's network changed;
+    its BOOTID becomes C{nextBootId}. HOST, LOCATION, NT, NTS, USN,
+    BOOTID, CONFIGID, NEXTBOOTID, and SEARCHPORT when it is not 1900.
+    """
+    headers = [
+        ("HOST", host),
+        ("LOCATION", location),
+        ("NT", nt),
+        ("NTS", "ssdp:update"),
+        ("USN", usn),
+        ("BOOTID.UPNP.ORG", str(bootId)),
+        ("CONFIGID.UPNP.ORG", str(configId)),
+        ("NEXTBOOTID.UPNP.ORG", str(nextBootId)),
+    ]
+    if searchPort is not None and searchPort != SSDP_PORT:
+        headers.append(("SEARCHPORT.UPNP.ORG", str(searchPort)))
+    return _serialise("NOTIFY * HTTP/1.1", headers)
 
 
 def msearch(*, st: str, mx: int | None, host: str = MULTICAST_HOST) -> bytes:
