@@ -10,7 +10,6 @@ caller (the INI loader) can point at the line a user has to fix.
 
 from __future__ import annotations
 
-import decimal
 import functools
 import re
 from collections import Counter
@@ -334,6 +333,18 @@ class AllowedValueRange:
     step: str | None = None
 
 
+def _off_step(value: Any, low: Any, step: Any) -> bool:
+    """
+    Whether C{value} is not C{low} plus a whole number of C{step}s: exactly
+    for integers and fixed-point values, within rounding for floating-point
+    types (0.1 + 0.2 is on a step of 0.1).
+    """
+    if isinstance(low, float) or isinstance(value, float):
+        steps = (float(value) - float(low)) / float(step)
+        return abs(steps - round(steps)) > 1e-9 * max(1.0, abs(steps))
+    return bool((value - low) % step)
+
+
 @dataclass(frozen=True)
 class StateVariable:
     """
@@ -459,12 +470,7 @@ class StateVariable:
             raise datatypes.OutOfRange(
                 f"{datatypes.shown(value)} is outside {low}..{high} for {self.name}"
             )
-        if (
-            step is not None
-            and isinstance(value, (int, decimal.Decimal))
-            and not isinstance(value, bool)
-            and (value - low) % step
-        ):
+        if step is not None and _off_step(value, low, step):
             raise datatypes.OutOfRange(
                 f"{datatypes.shown(value)} is not on a step of {step} from {low} for {self.name}"
             )

@@ -83,7 +83,7 @@ class IServiceProvider(Interface):
             Python value and checked against its state variable.
         @return: the out-arguments by name (Python values), or a Deferred or
             coroutine that gives them.
-        @raise upnp_announce.soap.UPnPError: to answer with that fault.
+        @raise upnp_announce.wire.soap.UPnPError: to answer with that fault.
         """
 
     def stateValue(name: str) -> object:

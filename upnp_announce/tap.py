@@ -11,6 +11,7 @@ from twisted.python import usage
 
 from upnp_announce import config
 from upnp_announce.device.runner import StartError, UPnPService
+from upnp_announce.settings import bounds_problem
 
 __all__ = ["Options", "makeService", "make_upnp_service"]
 
@@ -18,9 +19,10 @@ _PREFIX = "twistd upnp"
 
 
 def _port(value: str) -> int:
-    if not value.isdigit() or not 0 <= int(value) <= 65535:
+    number = int(value) if value.isascii() and value.isdigit() else None
+    if number is None or bounds_problem("httpPort", number) is not None:
         raise ValueError(f"{value!r} is not a port number (0 to 65535)")
-    return int(value)
+    return number
 
 
 class Options(usage.Options):
@@ -107,3 +109,7 @@ def makeService(options: Options) -> UPnPService:
         interfaces=options["interfaces"],
         httpPort=options["http-port"],
     )
+
+
+# The earlier name, kept for those who imported it.
+makeUPnPService = make_upnp_service

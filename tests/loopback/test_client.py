@@ -25,7 +25,12 @@ from twisted.web import resource, server
 from zope.interface.verify import verifyObject
 
 from upnp_announce import client, config
-from upnp_announce.client import ClientError, ControlPoint, Found, RemoteService
+from upnp_announce.client import (
+    ClientError,
+    ControlPoint,
+    Found,
+    RemoteService,
+)
 from upnp_announce.device.runner import UPnPService
 from upnp_announce.model import Device
 from upnp_announce.settings import EventingSettings
@@ -607,3 +612,10 @@ async def test_only_http_urls_are_fetched() -> None:
             await point.describe("file:///etc/passwd")
         with pytest.raises(ClientError, match="is not a URL"):
             await point.describe("http://127.0.0.1:1/caf\u00e9.xml")
+
+
+def test_local_address_for_loopback_and_a_name() -> None:
+    assert client.local_address_for("127.0.0.1") == "127.0.0.1"
+    assert client.local_address_for("::1") == "::1"
+    with pytest.raises(ClientError, match="'fridge.example' is not an IP address"):
+        client.local_address_for("fridge.example")

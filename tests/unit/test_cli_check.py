@@ -1,3 +1,7 @@
+"""
+`upnp-announce check` on configuration files, and the console script.
+"""
+
 from __future__ import annotations
 
 import io
@@ -72,6 +76,7 @@ def test_usage_errors_exit_2() -> None:
     assert e.value.code == 2
 
 
+@pytest.mark.slow
 def test_the_console_script_runs() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "upnp_announce.cli", "check", example("jambon.ini")],

@@ -46,8 +46,7 @@ from upnp_announce.model import (
     ServiceDescription,
     StateVariable,
 )
-from upnp_announce.wire import gena, soap, ssdp
-from upnp_announce.wire import http as httputil
+from upnp_announce.wire import gena, http, soap, ssdp
 from upnp_announce.wire.description import MAX_DOCUMENT, DescriptionError, render
 from upnp_announce.wire.scpd import parse_scpd
 
@@ -825,7 +824,7 @@ def test_an_answer_without_usable_SOAP_is_a_SOAPError(body: bytes) -> None:
 
 
 def test_the_body_producer_gives_its_bytes() -> None:
-    producer = httputil.BytesProducer(b"<x/>")
+    producer = http.BytesProducer(b"<x/>")
     assert verifyObject(IBodyProducer, producer)
     assert producer.length == 4
     written: list[bytes] = []
@@ -857,10 +856,6 @@ def test_explain_puts_network_failures_in_one_sentence() -> None:
     assert kept.check(soap.UPnPError)
 
 
-def test_local_address_for_loopback_and_a_name() -> None:
-    assert client.local_address_for("127.0.0.1") == "127.0.0.1"
-    with pytest.raises(ClientError, match="'fridge.example' is not an IP address"):
-        client.local_address_for("fridge.example")
 
 
 # -- the NOTIFY resource -------------------------------------------------------------

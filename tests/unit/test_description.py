@@ -1,4 +1,5 @@
-"""Tests for upnp_announce.description: rendering descriptions, parsing SCPD files."""
+"""Tests for upnp_announce.wire.description and wire.scpd: rendering
+descriptions, parsing SCPD files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for upnp_announce.images: reading an icon's facts from its bytes."""
+"""Tests for upnp_announce.wire.images: reading an icon's facts from its bytes."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """
-Tests for upnp_announce.providers: finding provider plugins (built-in, in
+Tests for upnp_announce.registry: finding provider plugins (built-in, in
 another distribution's twisted/plugins or upnp_announce/plugins) and
 providers named as package.module:attribute, and the one-sentence errors.
 """

@@ -38,6 +38,7 @@ class Probe(ServiceProvider):
     Mode = StateVariable("string", default="auto", allowed=["auto", "heat", "cool"])
     Offset = StateVariable("i4", default=0, range=(-100, 100, 5))
     Ratio = StateVariable("r8", default=0.0, range=(-1.5, 1.5))
+    Gain = StateVariable("r8", default=0.0, range=(0.0, 10.0, 0.5))
 
     @action(NewLevel=Level)
     def SetLevel(self, NewLevel: int) -> None:
@@ -58,6 +59,10 @@ class Probe(ServiceProvider):
     @action(NewRatio=Ratio)
     def SetRatio(self, NewRatio: float) -> None:
         self.Ratio = NewRatio
+
+    @action(NewGain=Gain)
+    def SetGain(self, NewGain: float) -> None:
+        self.Gain = NewGain
 
 
 # The UPnP error SOAP answers for each refusal of the model's check.
@@ -113,6 +118,8 @@ def test_the_issue_example_is_refused_now() -> None:
     ("Mode", "heat", 200), ("Mode", "Heat", 601), ("Mode", "", 601),
     ("Offset", -100, 200), ("Offset", -95, 200), ("Offset", 7, 601), ("Offset", 105, 601),
     ("Ratio", 1.5, 200), ("Ratio", -1.6, 601),
+    ("Gain", 2.5, 200), ("Gain", 3.0, 200), ("Gain", 0.3, 601), ("Gain", 0.1 + 0.2 + 0.2, 200),
+    ("Gain", 10.5, 601),
 ])
 def test_assignment_and_soap_agree_on_each_rule(variable: str, value: object, code: int) -> None:
     assert assigned(variable, value) == called(variable, value) == code
@@ -125,6 +132,8 @@ def test_assignment_and_soap_agree_on_each_rule(variable: str, value: object, co
     st.tuples(st.just("Name"), st.text(alphabet="abcxyz ", max_size=8)),
     st.tuples(st.just("Mode"), st.sampled_from(["auto", "heat", "cool", "off", "AUTO", ""])),
     st.tuples(st.just("Ratio"), st.floats(-3, 3, allow_nan=False)),
+    st.tuples(st.just("Gain"), st.floats(-1, 11, allow_nan=False)
+              | st.integers(-2, 22).map(lambda n: n / 2)),
 ))
 def test_assignment_is_refused_exactly_where_soap_refuses(case: tuple[str, object]) -> None:
     variable, value = case
@@ -179,3 +188,25 @@ def test_the_client_refuses_what_the_device_would(variable: str, value: object, 
         point.call(service, remote, f"Set{variable}", {f"New{variable}": good})
     )
     assert agent.requests == [(b"POST", b"http://192.0.2.7/c")]
+
+
+def test_out_arguments_are_held_to_their_type_only() -> None:
+    """
+    What a provider returns is converted by type, as it always was; the
+    ranges and lists are rules for what the device is given.
+    """
+
+    class Loose(ServiceProvider):
+        serviceType = "urn:example-com:service:Loose:1"
+        serviceId = "urn:example-com:serviceId:Loose"
+        Level = StateVariable("ui1", default=0, range=(0, 10, 2))
+
+        @action(returns={"CurrentLevel": Level})
+        def GetLevel(self) -> int:
+            return 3
+
+    invoker = ActionInvoker(Loose().service(), Clock())
+    status, body = invoker.invoke(  # type: ignore[misc]
+        (Loose.serviceType, "GetLevel"), soap.SOAPRequest(Loose.serviceType, "GetLevel", ())
+    )
+    assert status == 200 and b"<CurrentLevel>3</CurrentLevel>" in body

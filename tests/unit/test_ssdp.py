@@ -1,5 +1,5 @@
 """
-Tests for upnp_announce.ssdp: datagrams to values and back.
+Tests for upnp_announce.wire.ssdp's messages: datagrams to values and back.
 
 Liberal in what it reads, strict in what it writes, and a malformed datagram
 raises SSDPParseError and nothing else.

@@ -1,5 +1,5 @@
 """
-Tests for upnp_announce.announce: the 3+2d+k announcement set of a device tree,
+Tests for the announcement half of upnp_announce.wire.ssdp: the 3+2d+k announcement set of a device tree,
 and which of its announcements answer a search.
 """
 

@@ -1,5 +1,6 @@
 """
-The twistd plugin: its options, its assembly, and real twistd processes.
+The twistd plugin: its options and its assembly (real twistd processes are
+in tests/loopback/test_twistd.py).
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def test_the_plugin_is_found() -> None:
     assert makers["upnp"].module == "upnp_announce.tap"
 
 
-# -- real twistd processes -------------------------------------------------------
+
 
 
 

@@ -22,6 +22,7 @@ from upnp_announce.client.discovery import (
 )
 from upnp_announce.client.eventing import EventListener, EventSubscription
 from upnp_announce.wire.description import (
+    DescriptionError,
     RemoteDevice,
     RemoteService,
     parse_device_description,
@@ -30,6 +31,7 @@ from upnp_announce.wire.description import (
 __all__ = [
     "ClientError",
     "ControlPoint",
+    "DescriptionError",
     "DeviceTable",
     "EventListener",
     "EventSubscription",

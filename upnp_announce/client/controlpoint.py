@@ -79,6 +79,7 @@ class ControlPoint:
         timeout: float = 10.0,
         agent: IAgent | None = None,
         newToken: Callable[[], str] = lambda: uuid.uuid4().hex,
+        localAddress: Callable[[str], str] | None = None,
     ) -> None:
         """
         @param reactor: an L{IReactorTime} and L{IReactorTCP}; by default
@@ -88,6 +89,9 @@ class ControlPoint:
             pool of kept-alive connections (tests give one over memory).
         @param newToken: makes the path token of each subscription's
             callback URL.
+        @param localAddress: our address on the route to a device's address
+            (where the callback server listens); by default
+            L{local_address_for}.
         """
         if reactor is None:
             from twisted.internet import reactor
@@ -101,6 +105,7 @@ class ControlPoint:
             )
         self.agent = agent
         self.newToken = newToken
+        self.localAddress = localAddress or local_address_for
         self._listeners: dict[str, EventListener] = {}
         # The live subscriptions, for close(); forgotten once dropped.
         self.subscriptions: weakref.WeakSet[EventSubscription] = weakref.WeakSet()
@@ -246,7 +251,7 @@ class ControlPoint:
         if not service.eventSubURL:
             raise ClientError(f"{service.serviceId} has no events")
         host = unquote(urlsplit(service.eventSubURL).hostname or "")
-        local = local_address_for(host)
+        local = self.localAddress(host)
         listener = self._listeners.get(local)
         if listener is None:
             listener = EventListener(self.reactor, local)

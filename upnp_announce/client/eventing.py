@@ -152,7 +152,7 @@ class EventSubscription:
             {
                 b"callback": f"<{self.listener.url(self.token)}>".encode("ascii"),
                 b"nt": b"upnp:event",
-                b"timeout": f"Second-{timeout}".encode("ascii"),
+                b"timeout": gena.timeout_header(timeout),
             },
         )
         if code != 200:
@@ -176,7 +176,7 @@ class EventSubscription:
             code, headers, _ = await self.point._request(
                 b"SUBSCRIBE",
                 self.service.eventSubURL,
-                {b"sid": self.sid.encode("latin-1"), b"timeout": f"Second-{self.timeout}".encode()},
+                {b"sid": self.sid.encode("latin-1"), b"timeout": gena.timeout_header(self.timeout)},
             )
             if not self.active:
                 return  # unsubscribed meanwhile

@@ -27,8 +27,8 @@ from twisted.web.server import NOT_DONE_YET, Request
 from upnp_announce import datatypes
 from upnp_announce.model import Action, Argument, Service, StateVariable, serves
 from upnp_announce.wire import soap
-from upnp_announce.wire.description import CONTENT_TYPE
 from upnp_announce.wire.http import MAX_BODY, Leaf
+from upnp_announce.wire.xmlsafe import CONTENT_TYPE
 
 __all__ = [
     "ACTION_TIMEOUT",
@@ -174,7 +174,10 @@ class ActionInvoker:
             return _fault(soap.UPnPError(501))
         try:
             texts = [
-                (a.name, self._variables[a.relatedStateVariable].format(outputs[a.name]))
+                # (Type only, as before the move: what a provider returns is
+                # not held to the ranges and lists of what it is given.)
+                (a.name, datatypes.format_value(
+                    self._variables[a.relatedStateVariable].dataType, outputs[a.name]))
                 for a in arguments
             ]
         except datatypes.InvalidValue as e:
@@ -212,9 +215,13 @@ class ControlResource(Leaf):
         *,
         timeout: float = ACTION_TIMEOUT,
         maxBody: int = MAX_BODY,
+        invoker: ActionInvoker | None = None,
     ) -> None:
+        """
+        @param invoker: the action invoker; by default one for C{service}.
+        """
         super().__init__()
-        self.invoker = ActionInvoker(service, clock, timeout=timeout)
+        self.invoker = invoker or ActionInvoker(service, clock, timeout=timeout)
         self.maxBody = maxBody
 
     def render_POST(self, request: Request) -> bytes | int:
@@ -278,7 +285,6 @@ class ControlResource(Leaf):
         request.write(body)
         request.finish()
 
-    # -- the UPnP side -------------------------------------------------------
 
 
 def parse_soapaction(header: bytes | None) -> tuple[str, str] | None:

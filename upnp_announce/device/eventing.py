@@ -34,8 +34,8 @@ from upnp_announce.device.limits import RateLimit
 from upnp_announce.model import Service
 from upnp_announce.settings import EventingSettings
 from upnp_announce.wire import gena
-from upnp_announce.wire.description import CONTENT_TYPE
 from upnp_announce.wire.http import BodyTooLarge, BytesProducer, Leaf, read_capped
+from upnp_announce.wire.xmlsafe import CONTENT_TYPE
 
 __all__ = [
     "CallbackPolicy",
@@ -493,10 +493,15 @@ class EventResource(Leaf):
         self,
         eventing: ServiceEventing,
         networks: Mapping[str, ipaddress.IPv4Network | ipaddress.IPv6Network],
+        policy: CallbackPolicy | None = None,
     ) -> None:
+        """
+        @param networks: our subnets by our address on them (live).
+        @param policy: whom callbacks may reach; by default the settings'.
+        """
         super().__init__()
         self.eventing = eventing
-        self.policy = CallbackPolicy(eventing.settings.callbacks, networks)
+        self.policy = policy or CallbackPolicy(eventing.settings.callbacks, networks)
         self._complaints = RateLimit(eventing.clock, 10)
 
     def _answer(self, request: Request, status: int, reason: str) -> bytes:
@@ -545,7 +550,7 @@ class EventResource(Leaf):
         except Refused as e:
             return self._answer(request, e.status, e.reason)
         request.setHeader(b"sid", subscription.sid.encode("ascii"))
-        request.setHeader(b"timeout", f"Second-{subscription.timeout}".encode("ascii"))
+        request.setHeader(b"timeout", gena.timeout_header(subscription.timeout))
         return b""
 
     def render_UNSUBSCRIBE(self, request: Request) -> bytes:

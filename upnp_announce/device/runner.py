@@ -26,7 +26,6 @@ from twisted.internet.interfaces import IDelayedCall, IListeningPort
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from upnp_announce import config as configmodule
 from upnp_announce import netif
 from upnp_announce.device.discovery import SSDPServer
 from upnp_announce.device.network import ChangeSource, InterfaceWatcher
@@ -170,7 +169,11 @@ class UPnPService(MultiService):
 
         @raise upnp_announce.config.ConfigError: listing every problem.
         """
-        loaded = configmodule.load(path, machineId=machineId)
+        # The INI loader belongs to the application above the device side:
+        # imported when this entry point is used, not with the device.
+        from upnp_announce import config
+
+        loaded = config.load(path, machineId=machineId)
         return cls(
             loaded.device,
             loaded.network,

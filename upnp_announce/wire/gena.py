@@ -20,6 +20,7 @@ __all__ = [
     "parse_propertyset",
     "parse_timeout",
     "propertyset",
+    "timeout_header",
 ]
 
 EVENT_NS = "urn:schemas-upnp-org:event-1-0"
@@ -62,6 +63,14 @@ def parse_callbacks(header: str) -> tuple[str, ...]:
     if not urls or not all(urls):
         raise GENAError(f"CALLBACK {header[:60]!r} holds no URL")
     return tuple(urls)
+
+
+def timeout_header(seconds: int) -> bytes:
+    """
+    The TIMEOUT header value for C{seconds}: C{Second-N} (never a bare
+    number, which real control points refuse).
+    """
+    return f"Second-{seconds}".encode("ascii")
 
 
 def parse_timeout(header: str | None) -> int | None:

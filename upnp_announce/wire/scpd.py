@@ -19,6 +19,7 @@ from upnp_announce.model import (
     StateVariable,
 )
 from upnp_announce.wire import xmlsafe
+from upnp_announce.wire.xmlsafe import CONTENT_TYPE
 
 __all__ = [
     "CONTENT_TYPE",
@@ -31,7 +32,6 @@ __all__ = [
 ]
 
 SERVICE_NS = "urn:schemas-upnp-org:service-1-0"
-CONTENT_TYPE = b'text/xml; charset="utf-8"'
 
 
 class DescriptionError(ValueError):

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from lxml import etree
 
-__all__ = ["UnsafeXML", "parse"]
+__all__ = ["CONTENT_TYPE", "UnsafeXML", "parse"]
+
+# How every UPnP XML document goes over HTTP: descriptions, SOAP, GENA.
+CONTENT_TYPE = b'text/xml; charset="utf-8"'
 
 
 class UnsafeXML(ValueError):
