@@ -142,20 +142,74 @@ class Network:
         _ip("netns", "add", host.name)
         self.hosts.append(host)
         _ip("netns", "exec", host.name, "ip", "link", "set", "lo", "up")
+        # No duplicate address detection: IPv6 addresses (link-local ones
+        # too) are usable at once, not after a second or two.
+        for scope in ("all", "default"):
+            subprocess.run(["ip", "netns", "exec", host.name, "sysctl", "-qw",
+                            f"net.ipv6.conf.{scope}.accept_dad=0"],
+                           capture_output=True, timeout=30)
         return host
 
-    def link(self, a: Host, a_address: str, b: Host, b_address: str, prefix: int = 24) -> Link:
+    def link(
+        self,
+        a: Host,
+        a_address: str | None,
+        b: Host,
+        b_address: str | None,
+        prefix: int = 24,
+        *,
+        a6: str | None = None,
+        b6: str | None = None,
+        names: tuple[str, str] | None = None,
+    ) -> Link:
+        """
+        A veth pair between C{a} and C{b}, up, with these addresses (an
+        address of C{None} leaves that end without IPv4; C{a6}/C{b6} are
+        IPv6 C{ADDR/PREFIX}, added without duplicate address detection).
+        """
         n = len(self.links)
-        a_if, b_if = f"ua{self.tag}a{n}", f"ua{self.tag}b{n}"
+        a_if, b_if = names or (f"ua{self.tag}a{n}", f"ua{self.tag}b{n}")
         _ip("link", "add", a_if, "netns", a.name, "type", "veth", "peer", "name", b_if,
             "netns", b.name)
-        for host, interface, address in ((a, a_if, a_address), (b, b_if, b_address)):
-            _ip("netns", "exec", host.name, "ip", "addr", "add", f"{address}/{prefix}",
-                "dev", interface)
+        for host, interface, address, v6 in ((a, a_if, a_address, a6), (b, b_if, b_address, b6)):
+            if address is not None:
+                self.address(host, interface, f"{address}/{prefix}")
+            if v6 is not None:
+                self.address(host, interface, v6)
             _ip("netns", "exec", host.name, "ip", "link", "set", interface, "up")
-        link = Link(a, a_if, a_address, b, b_if, b_address, prefix)
+        link = Link(a, a_if, a_address or "", b, b_if, b_address or "", prefix)
         self.links.append(link)
         return link
+
+    def address(self, host: Host, interface: str, cidr: str, *, remove: bool = False) -> None:
+        """
+        Add (or remove) an address; IPv6 ones without duplicate address
+        detection.
+        """
+        extra = ["nodad"] if ":" in cidr and not remove else []
+        _ip("netns", "exec", host.name, "ip", "addr", "del" if remove else "add", cidr,
+            "dev", interface, *extra)
+
+    def unlink(self, link: Link) -> None:
+        """
+        Delete the veth pair (both ends go).
+        """
+        _ip("netns", "exec", link.a.name, "ip", "link", "del", link.a_interface)
+        self.links.remove(link)
+
+    def link_local(self, host: Host, interface: str) -> str:
+        """
+        The IPv6 link-local address of C{interface}, waiting for it.
+        """
+        deadline = time.monotonic() + 10
+        while True:
+            out = host.run(["ip", "-6", "-o", "addr", "show", "dev", interface, "scope", "link"])
+            found = re.search(r"inet6 (fe80::[0-9a-f:]+)/", out.stdout)
+            if found:
+                return found.group(1)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no link-local address on {interface}: {out.stdout}")
+            time.sleep(0.05)
 
     def route_multicast(self, host: Host, interface: str) -> None:
         """

@@ -55,7 +55,8 @@ def _describe(loaded: config.Config, out: TextIO) -> None:
     interfaces = " ".join(network.interfaces) if network.interfaces else "(all usable)"
     out.write(
         f"network: interfaces {interfaces}, httpPort {network.httpPort or '(any)'}, "
-        f"maxAge {network.maxAge}, ttl {network.ttl}\n"
+        f"maxAge {network.maxAge}, ttl {network.ttl}, ipv6 {'yes' if network.ipv6 else 'no'}, "
+        f"exclude {' '.join(network.exclude) or '(none)'}\n"
     )
 
 
@@ -141,14 +142,14 @@ async def _discover(reactor: Any, args: argparse.Namespace, out: TextIO, err: Te
     if not rows:
         out.write(f"No device answered a search for {args.target} within {args.timeout:g} s.\n")
         return 0
-    table = [("FRIENDLY NAME", "DEVICE TYPE", "LOCATION", "SERVER")] + [
+    table = [("FRIENDLY NAME", "DEVICE TYPE", "INTERFACE", "LOCATION", "SERVER")] + [
         (r.get("friendlyName", f"({r.get('error')})"), r.get("deviceType", ""),
-         r["location"], r["server"])
+         r["interface"] or "-", r["location"], r["server"])
         for r in rows
     ]
-    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
     for row in table:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[3] + "\n")
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[4] + "\n")
     return 0
 
 

@@ -146,16 +146,20 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Own]:
 def test_discover_lists_our_device(own: Own) -> None:
     table, as_json, by_type, nobody = cli_all(
         own.cp,
-        ["discover", "--interface", own.cp_interface, "--timeout", "2"],
-        ["discover", "--interface", own.cp_interface, "--timeout", "2", "--json"],
-        ["discover", "--interface", own.cp_interface, "--timeout", "2", "--target", BINARY_LIGHT],
+        # (IPv4 here; tests/namespace/test_network.py discovers over IPv6.)
+        ["discover", "--interface", own.cp_interface, "--timeout", "2", "--no-ipv6"],
+        ["discover", "--interface", own.cp_interface, "--timeout", "2", "--json", "--no-ipv6"],
+        ["discover", "--interface", own.cp_interface, "--timeout", "2", "--target", BINARY_LIGHT,
+         "--no-ipv6"],
         ["discover", "--interface", own.cp_interface, "--timeout", "1",
          "--target", "urn:nobody.example.com:device:Nothing:1"],
     )
     lines = ok(table).splitlines()
-    assert lines[0].split() == ["FRIENDLY", "NAME", "DEVICE", "TYPE", "LOCATION", "SERVER"]
+    assert lines[0].split() == [
+        "FRIENDLY", "NAME", "DEVICE", "TYPE", "INTERFACE", "LOCATION", "SERVER"
+    ]
     [kitchen] = [line for line in lines if line.startswith("Kitchen light ")]
-    assert kitchen.split()[2:4] == [BINARY_LIGHT, own.location]
+    assert kitchen.split()[2:5] == [BINARY_LIGHT, own.cp_interface, own.location]
     assert "upnp_announce/" in kitchen
     assert any(line.startswith("Faulty box ") for line in lines)
     assert table.stderr == ""
@@ -165,6 +169,7 @@ def test_discover_lists_our_device(own: Own) -> None:
     kitchen_row = rows["Kitchen light"]
     assert kitchen_row["deviceType"] == BINARY_LIGHT
     assert kitchen_row["location"] == own.location
+    assert kitchen_row["interface"] == own.cp_interface
     assert kitchen_row["UDN"] == config.load(LIGHT).device.UDN
     assert "upnp_announce/" in kitchen_row["server"]
 

@@ -39,7 +39,7 @@ async def discover(reactor: Any, interface: str, seconds: str, *targets: str) ->
         calls: list[str] = []
         found = await client.discover(
             reactor, target=target, timeout=float(seconds), interfaces=[interface],
-            onFound=lambda f: calls.append(f.usn),
+            onFound=lambda f: calls.append(f.usn), ipv6=False,
         )
         say(target=target, onFound=calls, found=[
             {"usn": f.usn, "st": f.st, "location": f.location, "server": f.server,

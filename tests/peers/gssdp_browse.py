@@ -3,9 +3,10 @@ A GSSDP (GNOME) control point: browses for TARGETs on INTERFACE and prints
 each resource-available / resource-unavailable event as a JSON line, for
 SECONDS. Run by Debian's /usr/bin/python3 (python3-gi, gir1.2-gssdp-1.6).
 
-    /usr/bin/python3 gssdp_browse.py INTERFACE SECONDS UDA TARGET...
+    /usr/bin/python3 gssdp_browse.py INTERFACE[@ADDRESS] SECONDS UDA TARGET...
 
-UDA is 1.0 or 1.1 (the GSSDP client's UDA version).
+UDA is 1.0 or 1.1 (the GSSDP client's UDA version). With @ADDRESS (an IPv6
+address of INTERFACE) the client works over IPv6 from that address.
 """
 
 import json
@@ -14,11 +15,13 @@ import sys
 import gi
 
 gi.require_version("GSSDP", "1.6")
-from gi.repository import GSSDP, GLib  # noqa: E402
+from gi.repository import GSSDP, Gio, GLib  # noqa: E402
 
 interface, seconds, uda, targets = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 version = {"1.0": GSSDP.UDAVersion.VERSION_1_0, "1.1": GSSDP.UDAVersion.VERSION_1_1}[uda]
-client = GSSDP.Client.new_full(interface, None, 0, version)
+interface, _, address = interface.partition("@")
+host = Gio.InetAddress.new_from_string(address) if address else None
+client = GSSDP.Client.new_full(interface, host, 0, version)
 browsers = []
 
 

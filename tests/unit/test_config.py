@@ -734,6 +734,11 @@ def test_root_cannot_be_embedded(base: Path) -> None:
         ("interfaces = 'Local Area Connection' eth0",
          NetworkSettings(("Local Area Connection", "eth0"))),
         ("httpPort = 08080", NetworkSettings(httpPort=8080)),
+        ("interfaces = eth* wlan0", NetworkSettings(("eth*", "wlan0"))),
+        ("exclude = docker* tun?", NetworkSettings(exclude=("docker*", "tun?"))),
+        ("exclude =", NetworkSettings(exclude=())),
+        ("ipv6 = no", NetworkSettings(ipv6=False)),
+        ("ipv6 = Yes", NetworkSettings(ipv6=True)),
     ],
 )
 def test_network(base: Path, lines: str, expected: NetworkSettings) -> None:
@@ -742,6 +747,11 @@ def test_network(base: Path, lines: str, expected: NetworkSettings) -> None:
 
 def test_empty_network_section(base: Path) -> None:
     assert parse(ROOT + "[network]\n", base).network == NetworkSettings()
+    assert NetworkSettings().exclude == (
+        "docker*", "br-*", "veth*", "virbr*", "vmnet*", "vboxnet*", "cni*", "podman*",
+        "lxcbr*", "lxdbr*",
+    )
+    assert NetworkSettings().ipv6 is True
 
 
 @pytest.mark.parametrize(
@@ -766,6 +776,8 @@ def test_empty_network_section(base: Path) -> None:
         ("interfaces =", "interfaces", "lists no interface; leave the key out for all of them"),
         ("interfaces = , ,", "interfaces",
          "lists no interface; leave the key out for all of them"),
+        ("ipv6 = maybe", "ipv6", "'maybe' is neither yes nor no"),
+        ("exclude = 'docker*", "exclude", "cannot be read as a list: No closing quotation"),
     ],
 )
 def test_network_problems(base: Path, line: str, key: str, message: str) -> None:

@@ -62,7 +62,7 @@ class _Searcher(DatagramProtocol):
 
     def __init__(
         self,
-        found: dict[str, Found],
+        found: dict[tuple[str, int], Found],
         onFound: Callable[[Found], None] | None,
         interface: str = "",
     ) -> None:
@@ -75,12 +75,17 @@ class _Searcher(DatagramProtocol):
             message = ssdp.parse(datagram)
         except ssdp.SSDPParseError:
             return
-        if not isinstance(message, ssdp.SearchResponse) or message.usn in self.found:
+        if not isinstance(message, ssdp.SearchResponse):
+            return
+        # One reply per USN and address family: a dual-stack device is found
+        # once over IPv4 and once over IPv6, each LOCATION reachable.
+        key = (message.usn, 6 if ":" in addr[0] else 4)
+        if key in self.found:
             return
         found = Found.fromResponse(message, addr, self.interface)
         if self.interface:
             found = dataclasses.replace(found, location=with_zone(found.location, self.interface))
-        self.found[message.usn] = found
+        self.found[key] = found
         if self.onFound is not None:
             self.onFound(found)
 
@@ -98,7 +103,8 @@ def discover(
 ) -> defer.Deferred[list[Found]]:
     """
     Search for C{target} and collect the replies for C{timeout} seconds,
-    one per USN.
+    one per USN and address family (a device that answers over IPv4 and
+    IPv6 is found once each way).
 
     @param interfaces: search on these interfaces (multicast, TTL 2): on
         239.255.255.250 from each IPv4 address; with C{ipv6}, on ff02::c from
@@ -112,7 +118,7 @@ def discover(
     @param ipv6: search over IPv6 too.
     @raise netif.InterfaceError: (synchronously) for an unusable interface.
     """
-    found: dict[str, Found] = {}
+    found: dict[tuple[str, int], Found] = {}
     ports: list[Any] = []
     mx = min(MAX_MX, max(1, int(timeout) - 1))
     sends: list[tuple[Any, bytes, tuple[Any, ...]]] = []
@@ -193,15 +199,24 @@ def _multicast_socket(
     A UDP socket on C{address} whose multicast leaves by its interface with
     TTL (hop limit) 2.
     """
-    listening = reactor.listenUDP(0, searcher, interface=address.host)
-    sock = listening.socket
     if address.family == 4:
+        listening = reactor.listenUDP(0, searcher, interface=address.address)
+        sock = listening.socket
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(address.address))
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
-    else:
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, address.index)
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 2)
-    return listening
+        return listening
+    # Twisted cannot bind a UDP port to a link-local address (the zone):
+    # bind our own socket and adopt it.
+    own = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        own.setblocking(False)
+        own.bind(socket.getaddrinfo(address.host, 0, socket.AF_INET6, socket.SOCK_DGRAM)[0][4])
+        own.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, address.index)
+        own.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 2)
+        return reactor.adoptDatagramPort(own.fileno(), socket.AF_INET6, searcher)
+    finally:
+        # The reactor has its own copy of the descriptor.
+        own.close()
 
 
 @dataclass

@@ -1,0 +1,20 @@
+"""
+GET a URL (IPv6 link-local ones with their zone, RFC 6874) and print one JSON
+line: the status and the body's length and first bytes.
+
+    python http_get.py URL
+"""
+
+import http.client
+import json
+import sys
+from urllib.parse import unquote, urlsplit
+
+parts = urlsplit(sys.argv[1])
+host = unquote(parts.netloc.rpartition(":")[0].strip("[]")) if parts.port else parts.hostname
+connection = http.client.HTTPConnection(host, parts.port or 80, timeout=10)
+connection.request("GET", parts.path or "/")
+response = connection.getresponse()
+body = response.read()
+print(json.dumps({"status": response.status, "length": len(body),
+                  "start": body[:200].decode("utf-8", "replace")}), flush=True)
