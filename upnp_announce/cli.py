@@ -8,6 +8,7 @@ import argparse
 import base64
 import datetime
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -17,6 +18,7 @@ from twisted.internet import defer
 from upnp_announce import client, config, datatypes, netif
 from upnp_announce._version import __version__
 from upnp_announce.model import Action, Argument, Device, ServiceDescription, StateVariable
+from upnp_announce.reload import ConfigSources, clashes
 from upnp_announce.wire import description, soap, ssdp
 from upnp_announce.wire.description import DescriptionError
 from upnp_announce.wire.ssdp import announcements
@@ -61,14 +63,25 @@ def _describe(loaded: config.Config, out: TextIO) -> None:
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    try:
-        loaded = config.load(args.file)
-    except config.ConfigError as e:
-        for problem in e.problems:
+    files = [p for p in args.files if not os.path.isdir(p)]
+    folders = [p for p in args.files if os.path.isdir(p)]
+    loaded = ConfigSources(files, folders).load()
+    for error in loaded.errors.values():
+        for problem in error.problems:
             err.write(f"{problem}\n")
+    errors, warnings = clashes(loaded.configs)
+    for line in errors:
+        err.write(f"{line}\n")
+    for line in warnings:
+        err.write(f"warning: {line}\n")
+    for index, each in enumerate(loaded.configs.values()):
+        if index:
+            out.write("\n")
+        _describe(each, out)
+    if not loaded.configs and not loaded.errors:
+        err.write("no configuration file: " + " ".join(args.files) + " holds no *.ini file\n")
         return 1
-    _describe(loaded, out)
-    return 0
+    return 1 if loaded.errors or errors else 0
 
 
 # -- talking to devices -----------------------------------------------------------
@@ -397,11 +410,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = commands.add_parser(
         "check",
-        help="validate a device INI file and everything it refers to",
-        description="Validate a device INI file and the files it refers to; "
-        "list every problem, or summarise the device.",
+        help="validate device INI files and everything they refer to",
+        description="Validate device INI files (or folders of them) and the files "
+        "they refer to; list every problem and every clash between them (the same "
+        "UDN: an error; the same friendlyName: a warning), or summarise the devices.",
     )
-    check.add_argument("file", metavar="FILE.ini")
+    check.add_argument("files", metavar="FILE.ini|DIR", nargs="+",
+                       help="INI files, or folders of them (one device a file); "
+                       "clashes between them are reported too")
     check.set_defaults(run=_check)
 
     def timeout(p: argparse.ArgumentParser, default: float) -> None:

@@ -46,7 +46,10 @@ DEVICE_KEYS = tuple("udn" if f == "UDN" else f for f in DESCRIPTION_FIELDS) + (
 )
 REQUIRED_DEVICE_KEYS = ("deviceType", "friendlyName", "manufacturer", "modelName")
 SERVICE_KEYS = ("serviceType", "serviceId", "scpd", "provider")
-NETWORK_KEYS = ("interfaces", "exclude", "ipv6", "httpPort", "maxAge", "ttl")
+NETWORK_KEYS = (
+    "interfaces", "exclude", "ipv6", "httpPort", "maxAge", "ttl", "repliesPerSecond",
+    "quietSeconds",
+)
 EVENTING_KEYS = (
     "callbacks",
     "minTimeout",
@@ -317,7 +320,9 @@ class _Loader:
             ipv6 = self._yes_no("network", fields, "ipv6")
             ok = ok and ipv6 is not None
             settings["ipv6"] = bool(ipv6)
-        numbers = self._numbers("network", fields, ("httpPort", "maxAge", "ttl"))
+        numbers = self._numbers(
+            "network", fields, ("httpPort", "maxAge", "ttl", "repliesPerSecond", "quietSeconds")
+        )
         if numbers is None:
             return None
         return NetworkSettings(**settings, **numbers) if ok else None  # type: ignore[arg-type]

@@ -23,6 +23,8 @@ BOUNDS: dict[str, tuple[int, int, str]] = {
     "maxTimeout": (1, 604800, ""),
     "maxSubscriptions": (1, 100000, ""),
     "maxSubscriptionsPerSource": (1, 100000, ""),
+    "repliesPerSecond": (1, 100000, ""),
+    "quietSeconds": (1, 3600, ""),
 }
 
 CALLBACK_POLICIES = ("requester", "subnet")
@@ -64,6 +66,10 @@ class NetworkSettings:
     @ivar httpPort: the HTTP port; 0 picks a free one.
     @ivar maxAge: seconds an announcement stays valid (CACHE-CONTROL).
     @ivar ttl: the multicast TTL of SSDP messages.
+    @ivar repliesPerSecond: the most search replies a source gets in any
+        second, beyond the whole answer a quiet source gets.
+    @ivar quietSeconds: how long a source must not search to get a whole
+        answer again.
     """
 
     interfaces: tuple[str, ...] | None = None
@@ -72,12 +78,14 @@ class NetworkSettings:
     ttl: int = 2
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     ipv6: bool = True
+    repliesPerSecond: int = 50
+    quietSeconds: int = 10
 
     def __post_init__(self) -> None:
         extra = []
         if self.interfaces is not None and not self.interfaces:
             extra.append("interfaces: lists no interface")
-        _check(("httpPort", "maxAge", "ttl"), self, extra)
+        _check(("httpPort", "maxAge", "ttl", "repliesPerSecond", "quietSeconds"), self, extra)
 
 
 @dataclass(frozen=True)

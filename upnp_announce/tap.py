@@ -1,5 +1,6 @@
 """
-The twistd plugin's options and assembly: C{twistd -n upnp --config FILE}.
+The twistd plugin's options and assembly: C{twistd -n upnp --config FILE},
+or several devices: C{--config A.ini --config B.ini}, C{--config-dir DIR}.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from twisted.python import usage
 
 from upnp_announce import config
 from upnp_announce.device.runner import StartError, UPnPService
+from upnp_announce.reload import ConfigSources, Loaded, Reloader, clashes
 from upnp_announce.settings import bounds_problem
 
 __all__ = ["Options", "makeService", "make_upnp_service"]
@@ -26,13 +28,15 @@ def _port(value: str) -> int:
 
 
 class Options(usage.Options):
-    synopsis = "--config FILE.ini [--interface NAME ...] [--http-port N]"
+    synopsis = (
+        "--config FILE.ini [--config ...] [--config-dir DIR] [--interface NAME ...] "
+        "[--http-port N]"
+    )
     longdesc = (
-        "Run the UPnP root device described by an INI file: serve its "
-        "descriptions over HTTP on the chosen interfaces."
+        "Run the UPnP root devices described by INI files (one device a file): "
+        "serve them on the chosen interfaces; SIGHUP re-reads the files."
     )
     optParameters = [
-        ["config", "c", None, "The INI file that describes the device (required)."],
         ["http-port", "p", None, "The HTTP port (overrides [network] httpPort; 0: any).",
          _port],
     ]
@@ -40,6 +44,18 @@ class Options(usage.Options):
     def __init__(self) -> None:
         super().__init__()
         self["interfaces"] = []
+        self["configs"] = []
+        self["dirs"] = []
+
+    def opt_config(self, path: str) -> None:
+        """An INI file that describes a device; repeat for several."""
+        self["configs"].append(path)
+
+    opt_c = opt_config
+
+    def opt_config_dir(self, path: str) -> None:
+        """A folder whose *.ini files each describe a device; repeat for several."""
+        self["dirs"].append(path)
 
     def opt_interface(self, name: str) -> None:
         """An interface (or glob pattern) to serve on; repeat for several (default: [network] interfaces)."""
@@ -58,14 +74,24 @@ class Options(usage.Options):
             ) from None
 
     def postOptions(self) -> None:
-        if not self["config"]:
+        if not self["configs"] and not self["dirs"]:
             raise usage.UsageError(
                 "--config is required: the INI file that describes the device"
             )
-        try:
-            self["loaded"] = config.load(self["config"])
-        except config.ConfigError as e:
-            raise usage.UsageError(str(e)) from None
+        sources = ConfigSources(self["configs"], self["dirs"])
+        loaded = sources.load()
+        problems = [str(p) for e in loaded.errors.values() for p in e.problems]
+        errors, _ = clashes(loaded.configs)
+        if problems or errors:
+            raise usage.UsageError("\n".join(problems + errors))
+        if not loaded.configs:
+            raise usage.UsageError(
+                "there is no device: " + " ".join(self["dirs"]) + " holds no *.ini file"
+            )
+        self["sources"] = sources
+        self["first"] = loaded
+        # (As before several files: the one configuration.)
+        self["loaded"] = next(iter(loaded.configs.values()))
         # An interface that does not exist (yet) is no error: the device
         # waits for it, and says so once it runs.
 
@@ -103,9 +129,40 @@ def make_upnp_service(
     )
 
 
+def make_devices_service(
+    sources: ConfigSources,
+    first: Loaded,
+    *,
+    single: bool,
+    interfaces: Sequence[str] = (),
+    httpPort: int | None = None,
+    reactor: Any = None,
+) -> UPnPService:
+    """
+    The service of the devices of C{first} (loaded from C{sources}), with
+    the first file's [network] and [eventing], re-read on SIGHUP. With
+    C{single}, the one device is served at C{/} as it always was.
+    """
+    configs = list(first.configs.values())
+    devices = [c.device for c in configs]
+    service = _ExitOnStartError(
+        devices[0] if single else None,
+        configs[0].network,
+        devices=[] if single else devices,
+        reactor=reactor,
+        interfaces=interfaces or None,
+        httpPort=httpPort,
+        eventing=configs[0].eventing,
+    )
+    Reloader(service, sources, first, reactor=reactor).setServiceParent(service)
+    return service
+
+
 def makeService(options: Options) -> UPnPService:
-    return make_upnp_service(
-        options["loaded"],
+    return make_devices_service(
+        options["sources"],
+        options["first"],
+        single=len(options["configs"]) == 1 and not options["dirs"],
         interfaces=options["interfaces"],
         httpPort=options["http-port"],
     )

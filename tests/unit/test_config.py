@@ -739,6 +739,8 @@ def test_root_cannot_be_embedded(base: Path) -> None:
         ("exclude =", NetworkSettings(exclude=())),
         ("ipv6 = no", NetworkSettings(ipv6=False)),
         ("ipv6 = Yes", NetworkSettings(ipv6=True)),
+        ("repliesPerSecond = 200\nquietSeconds = 30",
+         NetworkSettings(repliesPerSecond=200, quietSeconds=30)),
     ],
 )
 def test_network(base: Path, lines: str, expected: NetworkSettings) -> None:
@@ -752,6 +754,7 @@ def test_empty_network_section(base: Path) -> None:
         "lxcbr*", "lxdbr*",
     )
     assert NetworkSettings().ipv6 is True
+    assert (NetworkSettings().repliesPerSecond, NetworkSettings().quietSeconds) == (50, 10)
 
 
 @pytest.mark.parametrize(
@@ -777,6 +780,8 @@ def test_empty_network_section(base: Path) -> None:
         ("interfaces = , ,", "interfaces",
          "lists no interface; leave the key out for all of them"),
         ("ipv6 = maybe", "ipv6", "'maybe' is neither yes nor no"),
+        ("repliesPerSecond = 0", "repliesPerSecond", "0 is not a whole number from 1 to 100000"),
+        ("quietSeconds = 3601", "quietSeconds", "3601 is not a whole number from 1 to 3600"),
         ("exclude = 'docker*", "exclude", "cannot be read as a list: No closing quotation"),
     ],
 )

@@ -133,9 +133,9 @@ def test_descriptions_render_once_and_again_only_when_the_device_changes(
     calls = []
     real = description.render
 
-    def counting(device):  # type: ignore[no-untyped-def]
+    def counting(device, base=""):  # type: ignore[no-untyped-def]
         calls.append(device)
-        return real(device)
+        return real(device, base)
 
     monkeypatch.setattr(description, "render", counting)
     fresh = web.DeviceSite(loaded.device, reactor=Clock())

@@ -19,14 +19,14 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
-from upnp_announce.device.limits import RateLimit
+from upnp_announce.device.limits import Pacer, SearchBudget
 from upnp_announce.model import Device
 from upnp_announce.netif import InterfaceAddress
 from upnp_announce.wire import ssdp
 from upnp_announce.wire.product import SERVER
 from upnp_announce.wire.ssdp import MAX_MX, Announcement, announcements, matches
 
-__all__ = ["Arrival", "Binding", "SSDPServer", "Sender", "announcers"]
+__all__ = ["Advertised", "Arrival", "Binding", "SSDPServer", "Sender", "announcers"]
 
 _LINK_LOCAL_GROUP = ipaddress.IPv6Address(ssdp.LINK_LOCAL_GROUP)
 _SITE_LOCAL_GROUP = ipaddress.IPv6Address(ssdp.SITE_LOCAL_GROUP)
@@ -34,14 +34,38 @@ _SITE_LOCAL_GROUP = ipaddress.IPv6Address(ssdp.SITE_LOCAL_GROUP)
 
 class Binding(Protocol):
     """
-    An interface address and the description URL served there.
+    An interface address and our HTTP server there.
     """
 
     @property
     def interface(self) -> InterfaceAddress: ...
 
     @property
-    def location(self) -> str: ...
+    def urlBase(self) -> str:
+        """
+        C{http://ADDRESS:PORT}: a device's LOCATION is this and its
+        description's path.
+        """
+
+
+@dataclass(frozen=True)
+class Advertised:
+    """
+    One root device as SSDP tells of it.
+
+    @ivar path: the path of its description on our HTTP server.
+    @ivar configId: CONFIGID.UPNP.ORG, its descriptions' configId.
+    @ivar announcements: its 3+2d+k (NT, USN) pairs.
+    """
+
+    udn: str
+    path: str
+    configId: int
+    announcements: tuple[Announcement, ...]
+
+    @classmethod
+    def of(cls, device: Device, configId: int, path: str = "/description.xml") -> Advertised:
+        return cls(device.UDN, path, configId, announcements(device))
 
 
 class Sender(Protocol):
@@ -115,53 +139,141 @@ def announcers(bindings: Sequence[Binding]) -> tuple[tuple[Binding, str], ...]:
 
 class SSDPServer:
     """
-    Answers M-SEARCHes and sends NOTIFYs for one root device, on a set of
-    bindings that may change while it runs (L{changeBindings}).
+    Answers M-SEARCHes and sends NOTIFYs for the root devices it advertises,
+    on bindings that may change while it runs (L{changeBindings}); devices
+    come, go and change while it runs too (L{addDevice}, L{removeDevice},
+    L{changeDevice}), each with exactly the messages UDA asks for.
+
+    Multicast is paced: at most C{burst} datagrams per interface in any
+    10 ms, the rest queued in order. Each source address has a reply budget
+    (L{SearchBudget}).
 
     @ivar bootId: BOOTID.UPNP.ORG; it grows at every network change.
     """
 
-    log = Logger()
+    log = Logger(namespace="upnp_announce.ssdp")
 
     def __init__(
         self,
         *,
-        device: Device,
-        configId: int,
         bindings: Sequence[Binding],
         sender: Sender,
         clock: IReactorTime,
         rng: random.Random,
         bootId: int,
+        devices: Sequence[Advertised] = (),
+        device: Device | None = None,
+        configId: int = 0,
         maxAge: int = 1800,
         server: str = SERVER,
-        repliesPerSecond: int = 100,
-        maxPending: int = 2000,
+        repliesPerSecond: float = 50,
+        quietSeconds: float = 10,
+        maxPending: int | None = None,
         searchPort: int = ssdp.SSDP_PORT,
+        burst: int = 20,
     ) -> None:
         """
-        @param repliesPerSecond: the most reply datagrams one source address
-            gets in a second; SSDP reflection cannot amplify beyond it.
-        @param maxPending: the most replies waiting for their MX delay.
+        @param devices: the root devices to advertise.
+        @param device: (for one device at /description.xml) a root device,
+            with its C{configId}.
+        @param repliesPerSecond: the rate a source's reply budget refills at:
+            a flood from one source gets no more; one search from a source
+            quiet for C{quietSeconds} is answered in full.
+        @param maxPending: the most replies waiting for their MX delay (by
+            default 2000, or four whole answers if that is more).
         @param searchPort: the port we take searches on (SEARCHPORT in
             ssdp:update when it is not 1900).
+        @param burst: the most multicast datagrams per interface per 10 ms.
         """
-        self.device = device
-        self.configId = configId
         self.sender = sender
         self.clock = clock
         self.random = rng
         self.bootId = bootId
         self.maxAge = maxAge
         self.server = server
-        self.maxPending = maxPending
+        self._maxPending = maxPending
         self.searchPort = searchPort
-        self._limit = RateLimit(clock, repliesPerSecond)
-        self._set = announcements(device)
+        self._devices: dict[str, Advertised] = {}
+        for advertised in devices:
+            self._devices[advertised.udn.lower()] = advertised
+        if device is not None:
+            advertised = Advertised.of(device, configId)
+            self._devices[advertised.udn.lower()] = advertised
+        self._size = sum(len(d.announcements) for d in self._devices.values())
+        self._budget = SearchBudget(
+            clock, lambda: self._size, rate=repliesPerSecond, quiet=quietSeconds
+        )
+        self._pacer = Pacer(clock, self.sender.sendMulticast, burst=burst)
         self._pending: set[IDelayedCall] = set()
         self._timers: set[IDelayedCall] = set()
+        self._locations: dict[tuple[Binding, str], str] = {}
+        # The size of a search reply, as last built (for the byte budget).
+        self._replySize = 250
         self.running = False
         self._setBindings(bindings)
+
+    # -- what is advertised ----------------------------------------------------
+
+    @property
+    def devices(self) -> tuple[Advertised, ...]:
+        return tuple(self._devices.values())
+
+    @property
+    def maxPending(self) -> int:
+        if self._maxPending is not None:
+            return self._maxPending
+        return max(2000, 4 * self._size)
+
+    @property
+    def configId(self) -> int:
+        """
+        The CONFIGID of the first device (for one device).
+        """
+        first = next(iter(self._devices.values()), None)
+        return first.configId if first is not None else 0
+
+    def _changedDevices(self) -> None:
+        self._size = sum(len(d.announcements) for d in self._devices.values())
+
+    def addDevice(self, advertised: Advertised) -> None:
+        """
+        Advertise one more root device: its alive set on every interface,
+        twice, a few hundred ms apart.
+        """
+        self._devices[advertised.udn.lower()] = advertised
+        self._changedDevices()
+        if self.running:
+            self._aliveTwice([advertised])
+
+    def removeDevice(self, udn: str) -> defer.Deferred[None]:
+        """
+        Stop advertising a root device: it is answered no more, and its
+        byebye set goes out twice, 100 ms apart.
+
+        @return: fires once both byebye sets are sent.
+        """
+        advertised = self._devices.pop(udn.lower(), None)
+        self._changedDevices()
+        if advertised is None or not self.running:
+            return defer.succeed(None)
+        return self._byebyeTwice([advertised])
+
+    def changeDevice(self, advertised: Advertised) -> None:
+        """
+        A root device changed (a new CONFIGID): byebye for what it no longer
+        announces, then its whole alive set with the new CONFIGID, twice.
+        """
+        old = self._devices.get(advertised.udn.lower())
+        self._devices[advertised.udn.lower()] = advertised
+        self._changedDevices()
+        if not self.running:
+            return
+        if old is not None:
+            gone = [a for a in old.announcements if a not in advertised.announcements]
+            self._sendByebye([old], only=gone)
+        self._aliveTwice([advertised])
+
+    # -- searches ------------------------------------------------------------
 
     def _setBindings(self, bindings: Sequence[Binding]) -> None:
         self.bindings = tuple(bindings)
@@ -169,8 +281,17 @@ class SSDPServer:
         self._byPrefix = sorted(self.bindings, key=lambda b: -b.interface.prefix)
         self._ours = {b.interface.address for b in self.bindings}
         self._bindingOf: dict[tuple[str, int, str], Binding | None] = {}
+        self._locations.clear()
 
-    # -- searches ------------------------------------------------------------
+    def location(self, binding: Binding, advertised: Advertised) -> str:
+        """
+        The LOCATION of C{advertised} on C{binding} (built once).
+        """
+        key = (binding, advertised.path)
+        found = self._locations.get(key)
+        if found is None:
+            found = self._locations[key] = binding.urlBase + advertised.path
+        return found
 
     def bindingFor(self, address: str, arrival: Arrival | None = None) -> Binding | None:
         """
@@ -243,12 +364,17 @@ class SSDPServer:
         return address.split("%", 1)[0] in self._ours
 
     def searchReceived(
-        self, search: ssdp.MSearch, source: tuple[str, int], arrival: Arrival | None = None
+        self,
+        search: ssdp.MSearch,
+        source: tuple[str, int],
+        arrival: Arrival | None = None,
+        size: int = 0,
     ) -> None:
         """
         Answer C{search} from C{source} if it deserves an answer.
 
         @param arrival: where it came in, when the socket can tell.
+        @param size: its size in bytes (for the no-amplification budget).
         """
         if not self.running:
             return
@@ -264,25 +390,31 @@ class SSDPServer:
         if not unicast and search.mx is None:
             self.log.debug("Ignored a multicast search from {source}: no MX", source=source)
             return
-        replies = matches(search.st, self._set)
+        replies = [
+            (advertised, reply)
+            for advertised in self._devices.values()
+            for reply in matches(search.st, advertised.announcements)
+        ]
         if not replies:
             return
         if not unicast and len(self._pending) + len(replies) > self.maxPending:
             self.log.debug("Ignored a search from {source}: too many replies pending",
                            source=source)
             return
-        if not self._limit.allow(source[0], len(replies)):
-            self.log.debug("Ignored a search from {source}: too many replies this second",
-                           source=source)
-            return
+        granted = self._budget.take(source[0], len(replies), size, self._replySize)
+        if granted < len(replies):
+            self.log.debug("Search from {source}: {granted} of {wanted} replies (its budget)",
+                           source=source, granted=granted, wanted=len(replies))
+            replies = replies[:granted]
         if unicast:
-            for reply in replies:
-                self._reply(reply, binding, source)
+            for advertised, reply in replies:
+                self._reply(advertised, reply, binding, source)
             return
         window = min(search.mx or 0, MAX_MX)
-        for reply in replies:
+        for advertised, reply in replies:
             self._later(
-                self._pending, self.random.uniform(0, window), self._reply, reply, binding, source
+                self._pending, self.random.uniform(0, window),
+                self._reply, advertised, reply, binding, source,
             )
 
     def _later(
@@ -301,24 +433,26 @@ class SSDPServer:
         call = self.clock.callLater(delay, fire)
         calls.add(call)
 
-    def _reply(self, reply: Announcement, binding: Binding, source: tuple[str, int]) -> None:
-        if binding not in self.bindings:
-            # Its address went away while the reply waited.
+    def _reply(
+        self, advertised: Advertised, reply: Announcement, binding: Binding,
+        source: tuple[str, int],
+    ) -> None:
+        current = self._devices.get(advertised.udn.lower())
+        if current is None or binding not in self.bindings:
+            # The device or the address went away while the reply waited.
             return
-        self.sender.sendUnicast(
-            ssdp.search_response(
-                st=reply.nt,
-                usn=reply.usn,
-                location=binding.location,
-                maxAge=self.maxAge,
-                date=ssdp.http_date(self.clock.seconds()),
-                server=self.server,
-                bootId=self.bootId,
-                configId=self.configId,
-            ),
-            source,
-            binding,
+        data = ssdp.search_response(
+            st=reply.nt,
+            usn=reply.usn,
+            location=self.location(binding, current),
+            maxAge=self.maxAge,
+            date=ssdp.http_date(self.clock.seconds()),
+            server=self.server,
+            bootId=self.bootId,
+            configId=current.configId,
         )
+        self._replySize = len(data)
+        self.sender.sendUnicast(data, source, binding)
 
     # -- announcements -------------------------------------------------------
 
@@ -337,46 +471,87 @@ class SSDPServer:
             self.random.uniform(self.maxAge / 4, self.maxAge / 2 - 1),
             self._advertise,
         )
-        self._later(self._timers, self.random.uniform(0.2, 0.4), self.sendAlive)
-        self.sendAlive()
+        self._aliveTwice(None)
 
-    def sendAlive(self, bindings: Sequence[Binding] | None = None) -> None:
+    def _aliveTwice(self, devices: Sequence[Advertised] | None) -> None:
+        self.sendAlive(devices=devices)
+        self._later(self._timers, self.random.uniform(0.2, 0.4), self._aliveAgain, devices)
+
+    def _aliveAgain(self, devices: Sequence[Advertised] | None) -> None:
+        # Only those still advertised, as they are now.
+        if devices is not None:
+            devices = [self._devices[d.udn.lower()] for d in devices
+                       if d.udn.lower() in self._devices]
+        self.sendAlive(devices=devices)
+
+    def sendAlive(
+        self,
+        bindings: Sequence[Binding] | None = None,
+        devices: Sequence[Advertised] | None = None,
+    ) -> None:
         """
-        The ssdp:alive set with each binding's LOCATION, on every interface
-        (or on C{bindings}' only).
+        The ssdp:alive sets (of C{devices}, by default every device) with
+        each binding's LOCATION, on every interface (or on C{bindings}' only).
         """
         for binding, group in announcers(self.bindings if bindings is None else bindings):
             host = ssdp.group_host(group)
-            for a in self._set:
-                self.sender.sendMulticast(
-                    ssdp.alive(
-                        nt=a.nt,
-                        usn=a.usn,
-                        location=binding.location,
-                        maxAge=self.maxAge,
-                        server=self.server,
-                        bootId=self.bootId,
-                        configId=self.configId,
-                        host=host,
-                    ),
-                    binding,
-                    group,
-                )
+            for advertised in self._devices.values() if devices is None else devices:
+                location = self.location(binding, advertised)
+                for a in advertised.announcements:
+                    self._pacer(
+                        binding.interface.name,
+                        ssdp.alive(
+                            nt=a.nt,
+                            usn=a.usn,
+                            location=location,
+                            maxAge=self.maxAge,
+                            server=self.server,
+                            bootId=self.bootId,
+                            configId=advertised.configId,
+                            host=host,
+                        ),
+                        binding,
+                        group,
+                    )
 
     def sendByebye(self) -> None:
         """
-        The ssdp:byebye set, on every interface.
+        The ssdp:byebye set of every device, on every interface.
         """
+        self._sendByebye(list(self._devices.values()))
+
+    def _sendByebye(
+        self, devices: Sequence[Advertised], only: Sequence[Announcement] | None = None
+    ) -> None:
         for binding, group in announcers(self.bindings):
             host = ssdp.group_host(group)
-            for a in self._set:
-                self.sender.sendMulticast(
-                    ssdp.byebye(
-                        nt=a.nt, usn=a.usn, bootId=self.bootId, configId=self.configId, host=host
-                    ),
-                    binding,
-                    group,
-                )
+            for advertised in devices:
+                for a in advertised.announcements if only is None else only:
+                    self._pacer(
+                        binding.interface.name,
+                        ssdp.byebye(
+                            nt=a.nt, usn=a.usn, bootId=self.bootId,
+                            configId=advertised.configId, host=host,
+                        ),
+                        binding,
+                        group,
+                    )
+
+    def _byebyeTwice(self, devices: Sequence[Advertised]) -> defer.Deferred[None]:
+        """
+        Byebye for C{devices} now and again 100 ms later.
+
+        @return: fires once the second set is out.
+        """
+        self._sendByebye(devices)
+        done: defer.Deferred[None] = defer.Deferred()
+
+        def again() -> None:
+            self._sendByebye(devices)
+            self._pacer.whenIdle().chainDeferred(done)
+
+        self.clock.callLater(0.1, again)
+        return done
 
     def changeBindings(self, bindings: Sequence[Binding], nextBootId: int) -> None:
         """
@@ -390,26 +565,28 @@ class SSDPServer:
         if self.running:
             for binding, group in announcers(staying):
                 host = ssdp.group_host(group)
-                for a in self._set:
-                    self.sender.sendMulticast(
-                        ssdp.update(
-                            nt=a.nt,
-                            usn=a.usn,
-                            location=binding.location,
-                            bootId=self.bootId,
-                            configId=self.configId,
-                            nextBootId=nextBootId,
-                            host=host,
-                            searchPort=self.searchPort,
-                        ),
-                        binding,
-                        group,
-                    )
+                for advertised in self._devices.values():
+                    location = self.location(binding, advertised)
+                    for a in advertised.announcements:
+                        self._pacer(
+                            binding.interface.name,
+                            ssdp.update(
+                                nt=a.nt,
+                                usn=a.usn,
+                                location=location,
+                                bootId=self.bootId,
+                                configId=advertised.configId,
+                                nextBootId=nextBootId,
+                                host=host,
+                                searchPort=self.searchPort,
+                            ),
+                            binding,
+                            group,
+                        )
         self.bootId = nextBootId
         self._setBindings(bindings)
         if self.running:
-            self.sendAlive()
-            self._later(self._timers, self.random.uniform(0.2, 0.4), self.sendAlive)
+            self._aliveTwice(None)
 
     def stop(self) -> defer.Deferred[None]:
         """
@@ -425,12 +602,6 @@ class SSDPServer:
                 call.cancel()
         self._timers.clear()
         self._pending.clear()
-        self.sendByebye()
-        done: defer.Deferred[None] = defer.Deferred()
-
-        def again() -> None:
-            self.sendByebye()
-            done.callback(None)
-
-        self.clock.callLater(0.1, again)
-        return done
+        # What waited to go out (alive sets) is dropped: byebye comes next.
+        self._pacer.clear()
+        return self._byebyeTwice(list(self._devices.values()))

@@ -251,6 +251,28 @@ class ServiceEventing:
                 )
         self._pump(subscription)
 
+    def adopt(self, old: ServiceEventing) -> None:
+        """
+        Take over C{old}'s subscriptions (the service was replaced by a new
+        one at the same eventSubURL): same SIDs, callbacks, expiry and SEQ;
+        each is sent an event with every evented variable's current value
+        (the provider behind it may be new). C{old} keeps none of them.
+        """
+        for previous in list(old.subscriptions.values()):
+            old.subscriptions.pop(previous.sid, None)
+            # The old one sends nothing more (a NOTIFY in flight ends there).
+            previous.active = False
+            if previous.expires <= self.clock.seconds():
+                continue
+            taken = Subscription(
+                previous.sid, previous.callbacks, previous.source, previous.local,
+                previous.timeout, previous.expires, seq=previous.seq,
+            )
+            self.subscriptions[taken.sid] = taken
+            self.ready(taken)
+        if self.subscriptions and not self._sweeper.running:
+            self._sweeper.start(SWEEP_INTERVAL, now=False)
+
     def stop(self) -> None:
         """
         Stop watching the provider and drop every subscription.

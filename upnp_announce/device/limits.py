@@ -1,12 +1,18 @@
 """
-Budgets per source address: how much one peer may make the device do.
+Budgets: how much one peer may make the device do (per source address), and
+how fast the device itself may send (per interface).
 """
 
 from __future__ import annotations
 
-from twisted.internet.interfaces import IReactorTime
+from collections import deque
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["RateLimit"]
+from twisted.internet import defer
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+
+__all__ = ["Pacer", "RateLimit", "SearchBudget"]
 
 
 class RateLimit:
@@ -34,3 +40,175 @@ class RateLimit:
             return False
         self.spent[source] = (spent or 0) + units
         return True
+
+
+class SearchBudget:
+    """
+    How many search replies each source address may get: one whole answer
+    (to C{ssdp:all}, however many devices) for a source that was quiet for
+    C{quiet} seconds; otherwise no more than C{rate} replies in any one
+    second, and no more reply bytes than it sent search bytes since its
+    whole answer (a flood is not amplified).
+
+    At most C{sources} sources are remembered; beyond that, new sources
+    share one entry (a flood of made-up sources cannot grow the table).
+    """
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        capacity: Callable[[], int],
+        *,
+        rate: float = 50.0,
+        quiet: float = 10.0,
+        sources: int = 4096,
+    ) -> None:
+        """
+        @param capacity: the size of a whole answer now (it grows with the
+            devices served).
+        """
+        self.clock = clock
+        self.capacity = capacity
+        self.rate = rate
+        self.quiet = quiet
+        self.sources = sources
+        # Source to [when last seen, bytes of search not answered yet, the
+        # grants of the last second as (time, count)].
+        self._sources: dict[str, list[Any]] = {}
+
+    def take(
+        self, source: str, wanted: int, asked: int = 0, replySize: int = 0
+    ) -> int:
+        """
+        How many of C{wanted} replies C{source} gets now (0 to C{wanted}).
+
+        @param asked: the size of the search in bytes, and C{replySize} the
+            size of a reply (either 0: bytes are not counted).
+        """
+        now = self.clock.seconds()
+        if source not in self._sources and len(self._sources) >= self.sources:
+            self._forget(now)
+            if len(self._sources) >= self.sources:
+                # Too many sources at once: the unknown ones share one entry.
+                source = ""
+        entry = self._sources.get(source)
+        if entry is None or now - entry[0] >= self.quiet:
+            # Quiet: a whole answer.
+            self._sources[source] = [now, 0.0, deque()]
+            return min(wanted, max(self.capacity(), int(self.rate)))
+        entry[0] = now
+        entry[1] += asked
+        grants: deque[tuple[float, int]] = entry[2]
+        while grants and grants[0][0] <= now - 1.0:
+            grants.popleft()
+        granted = min(wanted, int(self.rate) - sum(n for _, n in grants))
+        if replySize and asked:
+            granted = min(granted, int(entry[1] // replySize))
+        granted = max(0, granted)
+        if granted:
+            entry[1] -= granted * replySize
+            grants.append((now, granted))
+        return granted
+
+    def _forget(self, now: float) -> None:
+        """
+        Drop the sources quiet long enough to get a whole answer anyway.
+        """
+        for source in [s for s, entry in self._sources.items() if now - entry[0] >= self.quiet]:
+            del self._sources[source]
+
+
+class Pacer:
+    """
+    Sends datagrams at most C{burst} per interface in any C{window} seconds
+    (a sliding window), queueing the rest in order (a hundred devices
+    announcing at once must neither flood a link nor overflow the kernel's
+    buffers).
+    """
+
+    def __init__(
+        self, clock: IReactorTime, send: Callable[..., None], *, burst: int = 20,
+        window: float = 0.01,
+    ) -> None:
+        self.clock = clock
+        self.send = send
+        self.burst = burst
+        self.window = window
+        # Interface to the times of its last sends (at most burst) and its
+        # queue.
+        self._times: dict[str, deque[float]] = {}
+        self._queues: dict[str, deque[tuple[Any, ...]]] = {}
+        self._drain: IDelayedCall | None = None
+        self._idle: list[defer.Deferred[None]] = []
+
+    def _wait(self, interface: str) -> float:
+        """
+        How long until C{interface} may send again (0: now).
+        """
+        times = self._times.get(interface)
+        if times is None or len(times) < self.burst:
+            return 0.0
+        return max(0.0, times[0] + self.window - self.clock.seconds())
+
+    def _sent(self, interface: str) -> None:
+        times = self._times.setdefault(interface, deque(maxlen=self.burst))
+        times.append(self.clock.seconds())
+
+    def __call__(self, interface: str, *args: Any) -> None:
+        """
+        Send C{args} on C{interface} now if it may, else later, in order.
+        """
+        if not self._queues.get(interface) and self._wait(interface) <= 0:
+            self._sent(interface)
+            self.send(*args)
+            return
+        self._queues.setdefault(interface, deque()).append(args)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._drain is not None and self._drain.active():
+            return
+        delay = min(self._wait(i) for i in self._queues)
+        # (A hair later than due, so that float rounding never sends early.)
+        self._drain = self.clock.callLater(delay + 1e-6 if delay else 0, self._run)
+
+    def _run(self) -> None:
+        self._drain = None
+        for interface, queue in list(self._queues.items()):
+            while queue and self._wait(interface) <= 0:
+                self._sent(interface)
+                self.send(*queue.popleft())
+            if not queue:
+                del self._queues[interface]
+        if self._queues:
+            self._schedule()
+        else:
+            idle, self._idle = self._idle, []
+            for d in idle:
+                d.callback(None)
+
+    @property
+    def pending(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    def whenIdle(self) -> defer.Deferred[None]:
+        """
+        Fires once every queued datagram is sent.
+        """
+        if not self._queues:
+            return defer.succeed(None)
+        d: defer.Deferred[None] = defer.Deferred()
+        self._idle.append(d)
+        return d
+
+    def clear(self) -> None:
+        """
+        Drop what waits (the device stops announcing).
+        """
+        self._queues.clear()
+        if self._drain is not None and self._drain.active():
+            self._drain.cancel()
+        self._drain = None
+        idle, self._idle = self._idle, []
+        for d in idle:
+            d.callback(None)

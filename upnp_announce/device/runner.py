@@ -27,9 +27,9 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from upnp_announce import netif
-from upnp_announce.device.discovery import SSDPServer
+from upnp_announce.device.discovery import Advertised, SSDPServer
 from upnp_announce.device.network import ChangeSource, InterfaceWatcher
-from upnp_announce.device.site import DeviceSite
+from upnp_announce.device.site import DeviceSite, Served
 from upnp_announce.device.ssdpsocket import SSDPSockets
 from upnp_announce.model import Device
 from upnp_announce.pktinfo import PacketInfoPort
@@ -61,9 +61,32 @@ class HTTPBinding:
     port: int
 
     @functools.cached_property
+    def urlBase(self) -> str:
+        # Built once: every search reply and NOTIFY starts with it.
+        return f"http://{self.interface.urlHost}:{self.port}"
+
+    @functools.cached_property
     def location(self) -> str:
-        # Built once: every search reply and NOTIFY carries it.
-        return f"http://{self.interface.urlHost}:{self.port}/description.xml"
+        """
+        The description URL here of a device served at /description.xml.
+        """
+        return self.urlBase + "/description.xml"
+
+
+def base_for(device: Device) -> str:
+    """
+    Where one of several root devices is served: C{/UUID}.
+    """
+    return "/" + device.UDN[len("uuid:"):].lower()
+
+
+def advertised(served: Served) -> Advertised:
+    """
+    A served device as SSDP advertises it.
+    """
+    return Advertised.of(
+        served.device, served.descriptions.configId, served.descriptions.layout.description
+    )
 
 
 def netlink_source(reactor: Any) -> Callable[[Callable[[], None]], ChangeSource] | None:
@@ -96,9 +119,10 @@ class UPnPService(MultiService):
 
     def __init__(
         self,
-        device: Device,
+        device: Device | None = None,
         network: NetworkSettings = NetworkSettings(),
         *,
+        devices: Sequence[Device] = (),
         reactor: Any = None,
         interfaces: Sequence[str] | None = None,
         httpPort: int | None = None,
@@ -110,6 +134,9 @@ class UPnPService(MultiService):
         makeSSDPPort: Callable[..., Any] = PacketInfoPort,
     ) -> None:
         """
+        @param device: a root device served at C{/} (its description at
+            C{/description.xml}).
+        @param devices: root devices served each under C{/UUID/}.
         @param interfaces: overrides C{network.interfaces}.
         @param httpPort: overrides C{network.httpPort}.
         @param reactor: an L{IReactorTCP}, L{IReactorFDSet} and
@@ -134,8 +161,15 @@ class UPnPService(MultiService):
         if httpPort is not None:
             overrides["httpPort"] = httpPort
         self.network = dataclasses.replace(network, **overrides)
-        self.device = device
-        self.site = DeviceSite(device, reactor=reactor, eventing=eventing)
+        self.site = DeviceSite(reactor=reactor, eventing=eventing)
+        for served in ([device] if device is not None else []):
+            self.site.addDevice(served, "")
+        for served in devices:
+            self.site.addDevice(served, base_for(served))
+        # Changes to the devices, one at a time, each applied whole.
+        self._changing = defer.DeferredLock()
+        # A service of one device serves it at / (what replaces it too).
+        self._single = device is not None
         self._adapters = adapters
         self._ports: dict[HTTPBinding, IListeningPort] = {}
         self.bindings: tuple[HTTPBinding, ...] = ()
@@ -182,6 +216,135 @@ class UPnPService(MultiService):
             httpPort=httpPort,
             eventing=loaded.eventing,
         )
+
+    # -- the devices -----------------------------------------------------------------
+
+    @property
+    def device(self) -> Device:
+        """
+        The first root device (the only one, for a service of one device).
+        """
+        return self.site.device
+
+    @property
+    def devices(self) -> tuple[Device, ...]:
+        """
+        Every root device served, in the order they came.
+        """
+        return tuple(served.device for served in self.site.served.values())
+
+    def names(self) -> str:
+        """
+        The devices' friendly names, for log lines.
+        """
+        names = [d.friendlyName for d in self.devices]
+        if len(names) > 3:
+            return f"{len(names)} devices"
+        return ", ".join(names) or "no device"
+
+    def locations(self, udn: str) -> list[str]:
+        """
+        The LOCATIONs of the device C{udn} now, one per address.
+        """
+        served = self.site.served[udn.lower()]
+        return [b.urlBase + served.descriptions.layout.description for b in self.bindings]
+
+    def addDevice(self, device: Device, base: str | None = None) -> defer.Deferred[None]:
+        """
+        Serve one more root device (under C{/UUID/}, or C{base}): its paths
+        appear and its alive set goes out.
+
+        @return: fires once it is served; fails with L{ValueError} for a UDN
+            already served.
+        """
+        return self._changing.run(self._add, device, base)
+
+    def removeDevice(self, udn: str) -> defer.Deferred[None]:
+        """
+        Stop serving a root device: it is answered no more, its
+        subscriptions end, and its byebye set goes out.
+
+        @return: fires once the byebye set is out; fails with L{KeyError}
+            for a device not served.
+        """
+        return self._changing.run(self._remove, udn)
+
+    def replaceDevice(self, device: Device) -> defer.Deferred[None]:
+        """
+        Serve C{device} in place of the running device of the same UDN (a
+        changed model). When its descriptions changed, it gets a new
+        CONFIGID: byebye for what it no longer announces, then its alive set;
+        otherwise nothing is sent. Subscriptions to services that stay carry
+        over.
+
+        @return: fires once it is done; fails with L{KeyError} for a device
+            not served.
+        """
+        return self._changing.run(self._replace, device)
+
+    def setDevices(self, devices: Sequence[Device]) -> defer.Deferred[dict[str, list[str]]]:
+        """
+        Serve exactly C{devices}: remove those not among them, add the new
+        ones, replace those whose model object changed; a device given as
+        the very object already served is left alone.
+
+        @return: fires with the UDNs C{"added"}, C{"removed"}, C{"changed"}
+            and C{"unchanged"}.
+        """
+        return self._changing.run(self._set, list(devices))
+
+    def _add(self, device: Device, base: str | None) -> defer.Deferred[None]:
+        served = self.site.addDevice(device, base_for(device) if base is None else base)
+        if self.ssdp is not None:
+            self.ssdp.addDevice(advertised(served))
+        self.log.info("Serving {name} ({udn})", name=device.friendlyName, udn=device.UDN)
+        return defer.succeed(None)
+
+    def _remove(self, udn: str) -> defer.Deferred[None]:
+        served = self.site.removeDevice(udn)
+        self.log.info("No longer serving {name} ({udn})", name=served.device.friendlyName,
+                      udn=served.device.UDN)
+        if self.ssdp is None:
+            return defer.succeed(None)
+        return self.ssdp.removeDevice(udn)
+
+    def _replace(self, device: Device) -> defer.Deferred[None]:
+        old, new = self.site.replaceDevice(device)
+        changed = old.descriptions.configId != new.descriptions.configId or (
+            old.descriptions.documents != new.descriptions.documents
+        )
+        if self.ssdp is not None and changed:
+            self.ssdp.changeDevice(advertised(new))
+        if changed:
+            self.log.info("{name} ({udn}) changed: CONFIGID {configId}",
+                          name=device.friendlyName, udn=device.UDN,
+                          configId=new.descriptions.configId)
+        return defer.succeed(None)
+
+    async def _apply(self, devices: list[Device]) -> dict[str, list[str]]:
+        wanted = {d.UDN.lower(): d for d in devices}
+        report: dict[str, list[str]] = {"added": [], "removed": [], "changed": [],
+                                        "unchanged": []}
+        for key, served in list(self.site.served.items()):
+            if key not in wanted:
+                await self._remove(served.device.UDN)
+                report["removed"].append(served.device.UDN)
+        for key, device in wanted.items():
+            current = self.site.served.get(key)
+            if current is None:
+                root_free = not any(s.base == "" for s in self.site.served.values())
+                await self._add(device, "" if self._single and root_free and len(wanted) == 1
+                                else None)
+                report["added"].append(device.UDN)
+            elif current.device is device:
+                report["unchanged"].append(device.UDN)
+            else:
+                await self._replace(device)
+                report["changed"].append(device.UDN)
+        return report
+
+    def _set(self, devices: list[Device]) -> defer.Deferred[dict[str, list[str]]]:
+        return defer.Deferred.fromCoroutine(self._apply(devices))
 
     def whenListening(self) -> defer.Deferred[tuple[HTTPBinding, ...]]:
         """
@@ -241,8 +404,7 @@ class UPnPService(MultiService):
         # BOOTID: seconds since the epoch in 31 bits, and more than the last.
         self._bootId = max(self._bootId + 1, int(self._reactor.seconds()) & 0x7FFFFFFF)
         self.ssdp = SSDPServer(
-            device=self.device,
-            configId=self.site.descriptions.configId,
+            devices=[advertised(served) for served in self.site.served.values()],
             bindings=(),
             sender=sockets,
             clock=self._reactor,
@@ -250,6 +412,8 @@ class UPnPService(MultiService):
             bootId=self._bootId,
             maxAge=self.network.maxAge,
             searchPort=self._ssdpPort,
+            repliesPerSecond=self.network.repliesPerSecond,
+            quietSeconds=self.network.quietSeconds,
         )
         sockets.server = self.ssdp
         self.watcher = InterfaceWatcher(
@@ -274,7 +438,7 @@ class UPnPService(MultiService):
         if not self.bindings:
             self.log.info(
                 "{name} waits for a usable address on {what}",
-                name=self.device.friendlyName, what=self._describeChoice(),
+                name=self.names(), what=self._describeChoice(),
             )
 
     def _fail(self, failure: Failure) -> None:
@@ -386,7 +550,7 @@ class UPnPService(MultiService):
             self.ssdp.changeBindings(bindings, self._bootId)
             self.log.info(
                 "The network changed: {name} is now on {where} (BOOTID {bootId})",
-                name=self.device.friendlyName,
+                name=self.names(),
                 where=", ".join(f"{b.interface.name} {b.interface.address}" for b in bindings)
                 or "no address",
                 bootId=self._bootId,

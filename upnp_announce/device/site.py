@@ -10,6 +10,7 @@ the device changes (L{DeviceSite.setDevice}).
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass, field
 from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
@@ -32,7 +33,7 @@ from upnp_announce.wire import description
 from upnp_announce.wire.http import MAX_BODY, CappedBody
 from upnp_announce.wire.product import SERVER
 
-__all__ = ["DeviceSite", "build_tree", "put_resource"]
+__all__ = ["DeviceSite", "Served", "build_tree", "device_resources", "put_resource"]
 
 XML = description.CONTENT_TYPE
 HTML = b"text/html; charset=utf-8"
@@ -53,17 +54,14 @@ class _Directory(resource.Resource):
         return NOT_FOUND.render(request)
 
 
-def build_tree(
-    rendered: description.Descriptions,
-    root: Device,
-    clock: IReactorTime,
-    events: dict[str, EventResource],
-) -> resource.Resource:
+def device_resources(
+    rendered: description.Descriptions, root: Device, clock: IReactorTime
+) -> list[tuple[str, resource.Resource]]:
     """
-    The resource tree that serves C{rendered}, the controlURL of each
-    service, and C{events} (eventSubURL path to its resource).
+    The fixed resources of one root device's tree, by absolute path: its
+    descriptions, pages, icons and controlURLs (eventSubURLs come with its
+    eventing).
     """
-    tree = _Directory()
     entries: list[tuple[str, resource.Resource]] = [
         (path, StaticBytes(body, XML)) for path, body in rendered.documents.items()
     ]
@@ -78,8 +76,21 @@ def build_tree(
             entries.append((path, StaticBytes(icon.data, icon.mimetype.encode("ascii"))))
     for paths in rendered.layout.services:
         entries.append((paths.control, ControlResource(paths.service, clock)))
-    entries += events.items()
-    for path, leaf in entries:
+    return entries
+
+
+def build_tree(
+    rendered: description.Descriptions,
+    root: Device,
+    clock: IReactorTime,
+    events: dict[str, EventResource],
+) -> resource.Resource:
+    """
+    The resource tree that serves C{rendered}, the controlURL of each
+    service, and C{events} (eventSubURL path to its resource).
+    """
+    tree = _Directory()
+    for path, leaf in [*device_resources(rendered, root, clock), *events.items()]:
         put_resource(tree, path, leaf)
     return tree
 
@@ -100,9 +111,26 @@ def put_resource(tree: resource.Resource, path: str, leaf: resource.Resource) ->
     node.putChild(segments[-1].encode("utf-8"), leaf)
 
 
+@dataclass
+class Served:
+    """
+    One root device on the site: its model, where its paths start, its
+    descriptions rendered once, its fixed resources, and its eventing.
+    """
+
+    device: Device
+    base: str
+    descriptions: description.Descriptions
+    resources: list[tuple[str, resource.Resource]]
+    eventing: dict[str, ServiceEventing] = field(default_factory=dict)
+    events: dict[str, EventResource] = field(default_factory=dict)
+
+
 class DeviceSite(server.Site):
     """
-    The HTTP site of one root device.
+    The HTTP site of the root devices a service runs: one at C{/} (its
+    description at C{/description.xml}), others each under a base path of
+    their own (C{/UUID/description.xml}).
 
     It refuses a request whose Host header is not one of our own
     C{address:port} pairs (DNS rebinding: a browser on the LAN must not be
@@ -114,14 +142,16 @@ class DeviceSite(server.Site):
 
     def __init__(
         self,
-        device: Device,
+        device: Device | None = None,
         *,
+        base: str = "",
         reactor: Any = None,
         timeout: float = IDLE_TIMEOUT,
         eventing: EventingSettings = EventingSettings(),
         notifier: Notifier | None = None,
     ) -> None:
         """
+        @param device: a root device to serve at once, under C{base}.
         @param timeout: seconds an idle connection is kept open.
         @param reactor: an L{IReactorTime} for the connection timeouts and
             the actions' and events' timers (and an L{IReactorTCP} for
@@ -136,21 +166,127 @@ class DeviceSite(server.Site):
         self._networks: dict[str, ipaddress.IPv4Network | ipaddress.IPv6Network] = {}
         self.eventingSettings = eventing
         self.notifier = notifier if notifier is not None else HTTPNotifier(reactor, eventing)
-        self.eventing: dict[str, ServiceEventing] = {}
-        self.setDevice(device)
+        self.served: dict[str, Served] = {}
+        self._eventingOn = True
+        self.resource = _Directory()
+        if device is not None:
+            self.addDevice(device, base)
         super().__init__(
             self.resource, parsePOSTFormSubmission=False, timeout=timeout, reactor=reactor
         )
         self.noisy = False
 
+    # -- one device (as before several) -----------------------------------------
+
+    @property
+    def device(self) -> Device:
+        return next(iter(self.served.values())).device
+
+    @property
+    def descriptions(self) -> description.Descriptions:
+        return next(iter(self.served.values())).descriptions
+
+    @property
+    def eventing(self) -> dict[str, ServiceEventing]:
+        """
+        Every device's eventing, by eventSubURL path.
+        """
+        return {path: e for served in self.served.values() for path, e in served.eventing.items()}
+
     def setDevice(self, device: Device) -> None:
         """
-        Serve C{device}: render its descriptions and rebuild the tree.
+        Serve C{device} instead of the first device (or as the first).
         """
-        self.stopEventing()
-        self.device = device
-        self.descriptions = description.render(device)
-        self.startEventing()
+        if self.served:
+            first = next(iter(self.served.values()))
+            self.removeDevice(first.device.UDN)
+            self.addDevice(device, first.base)
+        else:
+            self.addDevice(device)
+
+    # -- several devices ----------------------------------------------------------------
+
+    def addDevice(self, device: Device, base: str = "") -> Served:
+        """
+        Serve C{device} under C{base}: render its descriptions, start its
+        eventing (when the site's is on) and put it in the tree.
+
+        @raise ValueError: for a UDN or base already served.
+        """
+        key = device.UDN.lower()
+        if key in self.served:
+            raise ValueError(f"{device.UDN} is served already")
+        if any(s.base == base for s in self.served.values()):
+            raise ValueError(f"another device is served under {base or '/'!r}")
+        rendered = description.render(device, base)
+        served = Served(device, base, rendered, device_resources(rendered, device, self._clock))
+        if self._eventingOn:
+            self._startEventing(served)
+        self.served[key] = served
+        self._rebuild()
+        return served
+
+    def removeDevice(self, udn: str) -> Served:
+        """
+        Stop serving a device: its paths are gone and its subscriptions end.
+
+        @raise KeyError: for a device not served.
+        """
+        served = self.served.pop(udn.lower())
+        self._stopEventing(served)
+        self._rebuild()
+        return served
+
+    def replaceDevice(self, device: Device) -> tuple[Served, Served]:
+        """
+        Serve C{device} in place of the device of the same UDN, under the
+        same base. Subscriptions to each service whose eventSubURL stays
+        carry over (same SID and SEQ), each with an event of the new
+        values; the others end.
+
+        @return: the old and the new.
+        @raise KeyError: for a device not served.
+        """
+        key = device.UDN.lower()
+        old = self.served[key]
+        rendered = description.render(device, old.base)
+        new = Served(device, old.base, rendered, device_resources(rendered, device, self._clock))
+        if self._eventingOn:
+            self._startEventing(new)
+            for path, eventing in new.eventing.items():
+                previous = old.eventing.get(path)
+                if previous is not None:
+                    eventing.adopt(previous)
+        self._stopEventing(old)
+        self.served[key] = new
+        self._rebuild()
+        return old, new
+
+    def _rebuild(self) -> None:
+        tree = _Directory()
+        for served in self.served.values():
+            for path, leaf in [*served.resources, *served.events.items()]:
+                put_resource(tree, path, leaf)
+        self.resource = tree
+
+    # -- eventing ------------------------------------------------------------------------
+
+    def _startEventing(self, served: Served) -> None:
+        served.eventing = {
+            paths.event: ServiceEventing(
+                paths.service, self.eventingSettings, self._clock, self.notifier
+            )
+            for paths in served.descriptions.layout.services
+            if description.evented(paths.service)
+        }
+        served.events = {
+            path: EventResource(eventing, self._networks)
+            for path, eventing in served.eventing.items()
+        }
+
+    def _stopEventing(self, served: Served) -> None:
+        for eventing in served.eventing.values():
+            eventing.stop()
 
     def startEventing(self) -> None:
         """
@@ -158,28 +294,21 @@ class DeviceSite(server.Site):
         L{stopEventing}): the tree is rebuilt with fresh eventing; the
         descriptions are not rendered again.
         """
-        if self.eventing:
+        if self._eventingOn:
             return
-        self.eventing = {
-            paths.event: ServiceEventing(
-                paths.service, self.eventingSettings, self._clock, self.notifier
-            )
-            for paths in self.descriptions.layout.services
-            if description.evented(paths.service)
-        }
-        events = {
-            path: EventResource(eventing, self._networks)
-            for path, eventing in self.eventing.items()
-        }
-        self.resource = build_tree(self.descriptions, self.device, self._clock, events)
+        self._eventingOn = True
+        for served in self.served.values():
+            self._startEventing(served)
+        self._rebuild()
 
     def stopEventing(self) -> None:
         """
         Drop every subscription and stop watching the providers.
         """
-        for eventing in self.eventing.values():
-            eventing.stop()
-        self.eventing = {}
+        self._eventingOn = False
+        for served in self.served.values():
+            self._stopEventing(served)
+            served.eventing = {}
 
     def getContentFile(self, length: int | None) -> CappedBody:
         """

@@ -82,8 +82,8 @@ class Layout:
     presentation: dict[str, str]
 
 
-def _device_prefix(root: Device, device: Device) -> str:
-    return "" if device is root else "/dev/" + device.UDN[len("uuid:") :].lower()
+def _device_prefix(root: Device, device: Device, base: str) -> str:
+    return base if device is root else f"{base}/dev/" + device.UDN[len("uuid:") :].lower()
 
 
 def evented(service: Service) -> bool:
@@ -93,18 +93,22 @@ def evented(service: Service) -> bool:
     return any(v.sendEvents for v in service.description.stateVariables)
 
 
-def layout(root: Device) -> Layout:
+def layout(root: Device, base: str = "") -> Layout:
     """
     Give every service, icon and default presentation page a path.
 
     Services are placed by the last part of their serviceId, made unique
     within the device by a numeric suffix where two serviceIds share it.
+
+    @param base: the path every other path starts with (C{""}: the root
+        device at C{/description.xml}; C{"/UUID"} for one of several root
+        devices on one server).
     """
     services = []
     icons = {}
     presentation = {}
     for device in root.allDevices():
-        prefix = _device_prefix(root, device)
+        prefix = _device_prefix(root, device, base)
         if device.presentationURL is None:
             presentation[device.UDN] = prefix + "/"
         for index, icon in enumerate(device.icons):
@@ -113,11 +117,11 @@ def layout(root: Device) -> Layout:
             )
         used: set[str] = set()
         for service in device.services:
-            name = base = service.serviceId.rsplit(":", 1)[1]
+            name = last = service.serviceId.rsplit(":", 1)[1]
             n = 1
             while name.lower() in used:
                 n += 1
-                name = f"{base}-{n}"
+                name = f"{last}-{n}"
             used.add(name.lower())
             path = f"{prefix}/svc/{name}"
             services.append(
@@ -125,7 +129,7 @@ def layout(root: Device) -> Layout:
                     device, service, path + "/scpd.xml", path + "/control", path + "/event"
                 )
             )
-    return Layout(DESCRIPTION_PATH, tuple(services), icons, presentation)
+    return Layout(base + DESCRIPTION_PATH, tuple(services), icons, presentation)
 
 
 @dataclass(frozen=True)
@@ -144,14 +148,15 @@ class Descriptions:
     documents: dict[str, bytes]
 
 
-def render(root: Device) -> Descriptions:
+def render(root: Device, base: str = "") -> Descriptions:
     """
-    Render the device description and every SCPD of C{root}'s tree.
+    Render the device description and every SCPD of C{root}'s tree, at
+    paths under C{base} (see L{layout}).
 
     The configId is derived from the descriptions themselves (a hash of their
     renderings without it), so it changes exactly when one of them does.
     """
-    plan = layout(root)
+    plan = layout(root, base)
     trees = {plan.description: _device_description(root, plan)}
     for paths in plan.services:
         trees[paths.scpd] = scpd_element(paths.service.description)
