@@ -181,12 +181,14 @@ class Network:
         self.links.append(link)
         return link
 
-    def address(self, host: Host, interface: str, cidr: str, *, remove: bool = False) -> None:
+    def address(
+        self, host: Host, interface: str, cidr: str, *, remove: bool = False, dad: bool = False
+    ) -> None:
         """
         Add (or remove) an address; IPv6 ones without duplicate address
-        detection.
+        detection unless C{dad}.
         """
-        extra = ["nodad"] if ":" in cidr and not remove else []
+        extra = ["nodad"] if ":" in cidr and not remove and not dad else []
         _ip("netns", "exec", host.name, "ip", "addr", "del" if remove else "add", cidr,
             "dev", interface, *extra)
 

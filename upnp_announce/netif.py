@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,12 @@ __all__ = [
     "Adapter",
     "InterfaceAddress",
     "InterfaceError",
+    "interface_names",
     "missing_names",
     "resolve",
     "select",
     "system_adapters",
+    "unusable_ipv6",
 ]
 
 _IFF_UP = 0x1
@@ -164,15 +167,59 @@ def _address(ip: ifaddr.IP) -> str:
     return ip.ip[0].split("%", 1)[0]
 
 
+# IPv6 addresses not to serve on (the kernel's IFA_F_* flags): temporary
+# (privacy) ones rotate, deprecated ones are on their way out, tentative
+# ones cannot be bound until duplicate address detection ends (the kernel
+# says when), and those whose detection failed never can.
+_IFA_F_TEMPORARY = 0x01
+_IFA_F_DADFAILED = 0x08
+_IFA_F_DEPRECATED = 0x20
+_IFA_F_TENTATIVE = 0x40
+_UNUSABLE = _IFA_F_TEMPORARY | _IFA_F_DADFAILED | _IFA_F_DEPRECATED | _IFA_F_TENTATIVE
+
+
+def unusable_ipv6(text: str) -> set[tuple[str, str]]:
+    """
+    The (interface, address) pairs of C{/proc/net/if_inet6}'s text whose
+    flags say not to serve on them.
+    """
+    found = set()
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) != 6:
+            continue
+        raw, _, _, _, flags, name = fields
+        try:
+            if int(flags, 16) & _UNUSABLE:
+                address = ipaddress.IPv6Address(int(raw, 16)).compressed
+                found.add((name, address))
+        except ValueError:
+            continue
+    return found
+
+
+def _linux_unusable() -> set[tuple[str, str]]:
+    try:
+        return unusable_ipv6(Path("/proc/net/if_inet6").read_text())
+    except OSError:
+        return set()
+
+
 def system_adapters() -> list[Adapter]:
     """
-    This machine's interfaces and their IPv4 and IPv6 addresses.
+    This machine's interfaces and their IPv4 and IPv6 addresses (on Linux,
+    without the IPv6 addresses that are temporary, deprecated, tentative or
+    failed duplicate address detection).
     """
+    unusable = _linux_unusable()
     return [
         Adapter(
             a.nice_name,
             _linux_flags(a.nice_name),
-            tuple((_address(ip), ip.network_prefix) for ip in a.ips),
+            tuple(
+                (_address(ip), ip.network_prefix) for ip in a.ips
+                if (a.nice_name, _address(ip)) not in unusable
+            ),
             a.index or 0,
         )
         for a in ifaddr.get_adapters()
@@ -230,13 +277,27 @@ def select(
     return tuple(chosen)
 
 
-def missing_names(patterns: Sequence[str] | None, adapters: Iterable[Adapter]) -> list[str]:
+def interface_names() -> set[str]:
+    """
+    The names of this machine's interfaces, those without an address too.
+    """
+    try:
+        return {name for _, name in socket.if_nameindex()}
+    except OSError:
+        return set()
+
+
+def missing_names(
+    patterns: Sequence[str] | None, adapters: Iterable[Adapter], others: Iterable[str] = ()
+) -> list[str]:
     """
     The exact names among C{patterns} that no interface has (yet).
+
+    @param others: more interface names there are (see L{interface_names}).
     """
     if patterns is None:
         return []
-    known = {a.name for a in adapters}
+    known = {a.name for a in adapters} | set(others)
     return [p for p in patterns if not _is_pattern(p) and p not in known]
 
 

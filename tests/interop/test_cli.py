@@ -60,11 +60,12 @@ def test_discover_and_inspect_the_independent_device(aio: Aio) -> None:
         ["inspect", aio.location, "--json"],
     )
     [row] = ok(table).splitlines()[1:]
-    assert row.startswith(f"{AIO_FRIENDLY_NAME}  {BINARY_LIGHT}  {aio.location}  ")
+    assert row.split()[:4] == [*AIO_FRIENDLY_NAME.split(), BINARY_LIGHT, aio.cp_interface][:4]
+    assert f"  {aio.location}  " in row
     assert row.endswith("async-upnp-client/0.49.0 UPnP/2.0 Server/1.0")
     [found] = json.loads(ok(as_json))
-    assert (found["friendlyName"], found["UDN"], found["location"]) == (
-        AIO_FRIENDLY_NAME, AIO_UDN, aio.location
+    assert (found["friendlyName"], found["UDN"], found["location"], found["interface"]) == (
+        AIO_FRIENDLY_NAME, AIO_UDN, aio.location, aio.cp_interface
     )
     shown = ok(text)
     assert shown.startswith(f"{AIO_FRIENDLY_NAME} ({BINARY_LIGHT})\n")

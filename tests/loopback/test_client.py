@@ -150,9 +150,9 @@ async def test_ssdp_all_finds_every_USN_once() -> None:
         assert device.service.ssdp is not None
         original = device.service.ssdp.searchReceived
 
-        def counting(search: Any, source: tuple[str, int], arrival: Any = None) -> None:
+        def counting(search: Any, source: tuple[str, int], *rest: Any) -> None:
             searches.append((search.st, search.mx, search.host))
-            original(search, source, arrival)
+            original(search, source, *rest)
 
         device.service.ssdp.searchReceived = counting  # type: ignore[method-assign]
         heard: list[Found] = []

@@ -190,7 +190,7 @@ def test_a_flood_from_one_source_gets_50_replies_a_second_and_is_not_amplified()
     datagram = ssdp.msearch(st="ssdp:all", mx=0)
     for _ in range(5000):
         clock.advance(0.001)
-        s.searchReceived(search("ssdp:all", mx=0), SEARCHER, None, len(datagram))
+        s.searchReceived(search("ssdp:all", mx=0), SEARCHER)
     clock.advance(0.1)
     sent = recorder.take()
     assert sum(len(data) for _, _, data, _ in sent) < 5000 * len(datagram)
@@ -217,19 +217,6 @@ def test_the_budget_grants_at_most_50_a_second_after_a_whole_answer() -> None:
     clock.advance(10)
     assert budget.take("a", 400) == 400
     assert budget.take("b", 400) == 400  # another source has its own
-
-
-def test_a_slow_flood_gets_no_more_reply_bytes_than_it_sends() -> None:
-    from upnp_announce.device.limits import SearchBudget
-
-    clock = Clock()
-    budget = SearchBudget(clock, lambda: 400, rate=50, quiet=10)
-    assert budget.take("a", 400, 100, 300) == 400  # quiet: a whole answer
-    granted = 0
-    for _ in range(300):  # 30 searches a second of 100 bytes, replies of 300
-        clock.advance(1 / 30)
-        granted += budget.take("a", 400, 100, 300)
-    assert granted * 300 <= 300 * 100
 
 
 def test_the_budget_table_is_bounded() -> None:
@@ -534,3 +521,17 @@ def test_clashes_between_files(tmp_path: Path) -> None:
     errors, warnings = clashes(loaded.configs)
     assert len(errors) == 1 and "b.ini: UDN uuid:" in errors[0] and "a.ini" in errors[0]
     assert len(warnings) == 2 and all("friendlyName 'Kitchen light'" in w for w in warnings)
+
+
+def test_each_target_a_source_has_not_asked_lately_gets_its_whole_answer() -> None:
+    from upnp_announce.device.limits import SearchBudget
+
+    clock = Clock()
+    budget = SearchBudget(clock, lambda: 400, rate=50, quiet=10)
+    assert budget.take("a", 400, "ssdp:all") == 400
+    # A control point's next searches, for other targets: whole answers.
+    assert budget.take("a", 100, "urn:schemas-upnp-org:device:BinaryLight:1") == 100
+    assert budget.take("a", 1, "upnp:rootdevice") == 1
+    # The same target again at once: the flood rules (50 in any second).
+    assert budget.take("a", 400, "SSDP:ALL") == 50
+    assert budget.take("a", 400, "ssdp:all") == 0

@@ -465,18 +465,19 @@ def test_a_change_sends_updates_on_what_stays_then_alive_everywhere_with_the_new
     sent = recorder.take()
     messages = parsed(sent)
     kinds = [m.nts for m in messages]  # type: ignore[union-attr]
-    # Every update (only on eth0's address, which stays) before any alive.
-    assert kinds == ["ssdp:update"] * len(SET) + ["ssdp:alive"] * (2 * len(SET))
+    # Every update (both interfaces stay; eth1 with its new address) before
+    # any alive.
+    assert kinds == ["ssdp:update"] * (2 * len(SET)) + ["ssdp:alive"] * (2 * len(SET))
     updates = [(m, i) for (_, _, i), m in zip(sent, messages) if m.nts == "ssdp:update"]  # type: ignore[union-attr]
-    assert {i for _, i in updates} == {ETH0.interface}
+    assert {i for _, i in updates} == {ETH0.interface, moved.interface}
     for m, _ in updates:
         assert m.header("bootid.upnp.org") == "1234"  # type: ignore[union-attr]
         assert m.header("nextbootid.upnp.org") == "1235"  # type: ignore[union-attr]
-        assert m.location == ETH0.location  # type: ignore[union-attr]
-        assert header_names(sent[0][1]) == [
-            "HOST", "LOCATION", "NT", "NTS", "USN", "BOOTID.UPNP.ORG", "CONFIGID.UPNP.ORG",
-            "NEXTBOOTID.UPNP.ORG",
-        ]
+    assert {m.location for m, _ in updates} == {ETH0.location, moved.location}  # type: ignore[union-attr]
+    assert header_names(sent[0][1]) == [
+        "HOST", "LOCATION", "NT", "NTS", "USN", "BOOTID.UPNP.ORG", "CONFIGID.UPNP.ORG",
+        "NEXTBOOTID.UPNP.ORG",
+    ]
     alive = [m for m in messages if m.nts == "ssdp:alive"]  # type: ignore[union-attr]
     assert {m.header("bootid.upnp.org") for m in alive} == {"1235"}  # type: ignore[union-attr]
     assert {m.location for m in alive} == {ETH0.location, moved.location}  # type: ignore[union-attr]
@@ -488,7 +489,7 @@ def test_a_change_sends_updates_on_what_stays_then_alive_everywhere_with_the_new
     assert ETH1.location not in {m.location for m in again}  # type: ignore[union-attr]
 
 
-def test_searches_get_the_new_location_at_once_and_waiting_replies_of_a_gone_address_are_dropped() -> None:
+def test_searches_get_the_new_location_at_once_and_waiting_replies_too() -> None:
     clock = Clock()
     s, recorder = running(clock, bindings=(ETH0,))
     s.searchReceived(search("upnp:rootdevice", mx=5), SEARCHER)
@@ -496,8 +497,9 @@ def test_searches_get_the_new_location_at_once_and_waiting_replies_of_a_gone_add
     s.changeBindings((moved,), 1235)
     recorder.take()
     clock.advance(6)
-    # The reply that waited for the old address was not sent.
-    assert [kind for kind, _, _ in recorder.take()] == ["multicast"] * len(SET)
+    # The reply that waited for the old address goes with the new one.
+    waited = [ssdp.parse(data) for kind, data, _ in recorder.take() if kind == "unicast"]
+    assert [r.location for r in waited] == [moved.location]  # type: ignore[union-attr]
     s.searchReceived(search("upnp:rootdevice", mx=1), SEARCHER)
     clock.advance(1.1)
     [reply] = parsed(recorder.take())

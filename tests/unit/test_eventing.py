@@ -1371,3 +1371,17 @@ def test_set_device_stops_the_old_eventing() -> None:
 
 
 
+
+
+def test_a_callback_with_a_zone_is_refused() -> None:
+    import ipaddress
+
+    from upnp_announce.device.eventing import CallbackPolicy, Refused
+
+    policy = CallbackPolicy("subnet", {"fe80::1": ipaddress.ip_network("fe80::/64")})
+    with pytest.raises(Refused) as refused:
+        policy.check("<http://[fe80::2%25lo]:80/>", "fe80::2", "fe80::1%eth0")
+    assert refused.value.status == 412
+    assert policy.check("<http://[fe80::2]:80/x>", "fe80::2", "fe80::1%eth0") == (
+        "http://[fe80::2]:80/x",
+    )

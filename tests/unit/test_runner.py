@@ -205,9 +205,13 @@ def test_a_renumbering_gives_a_new_location_and_a_new_bootid(rigs: Any) -> None:
         "http://198.51.100.9:8000/description.xml", "http://192.0.2.77:8000/description.xml",
     ]
     messages = rig.sent()
-    # ssdp:update on the link that stayed (eth1), then alive everywhere.
+    # ssdp:update on the links that stayed (eth0 with its new address),
+    # then alive everywhere.
     updates = [m for m in messages if m.nts == "ssdp:update"]  # type: ignore[union-attr]
-    assert {m.location for m in updates} == {"http://198.51.100.9:8000/description.xml"}  # type: ignore[union-attr]
+    assert {m.location for m in updates} == set(rig.locations())  # type: ignore[union-attr]
+    assert messages.index(updates[-1]) < min(
+        messages.index(m) for m in messages if m.nts == "ssdp:alive"  # type: ignore[union-attr]
+    )
     alive = [m for m in messages if m.nts == "ssdp:alive"]  # type: ignore[union-attr]
     assert {m.location for m in alive} == set(rig.locations())  # type: ignore[union-attr]
     assert "http://192.0.2.7:8000/description.xml" not in {m.location for m in messages}  # type: ignore[union-attr]
@@ -279,8 +283,9 @@ def test_retries_back_off_and_stop_when_the_address_goes(rigs: Any) -> None:
 def test_a_named_interface_that_does_not_exist_yet_is_waited_for(rigs: Any) -> None:
     rig = rigs(eth0(("192.0.2.7", 24)), interfaces=("wlan0",))
     service = rig.start()
-    [warning] = rig.messages("There is no interface wlan0 (yet)")
-    assert "This machine has: eth0" in warning
+    [warning] = rig.messages("waits for interface wlan0, which does not exist (yet)")
+    assert "this machine has: eth0" in warning
+    assert rig.messages("waits for a usable address") == []  # one line, not two
     assert service.bindings == ()
     rig.adapters.append(Adapter("wlan0", UP, (("198.51.100.9", 24),), 3))
     rig.run(2.5)
@@ -417,3 +422,55 @@ def test_eventing_works_again_after_a_restart(rigs: Any) -> None:
     [eventing] = service.site.eventing.values()
     assert len(eventing.subscriptions) == 1
     assert eventing._stopWatching is not None
+
+
+def test_an_address_whose_prefix_changes_keeps_its_socket(rigs: Any) -> None:
+    rig = rigs(eth0(("192.0.2.7", 24)))
+    service = rig.start()
+    rig.adapters = [eth0(("192.0.2.7", 16))]
+    rig.run(2.5)
+    assert rig.reactor.stopped == []
+    [binding] = service.bindings
+    assert binding.interface.prefix == 16
+    assert b"192.0.2.7:8000" in service.site._hosts
+    assert str(service.site._networks["192.0.2.7"]) == "192.0.0.0/16"
+
+
+def test_a_watcher_whose_kernel_source_stops_polls_every_2_seconds(rigs: Any) -> None:
+    rig = rigs(Adapter("eth0", UP, (), 2), kernel=True)
+    rig.start()
+    [source] = rig.sources
+    source.running = False  # a netlink error stopped it
+    rig.run(31)  # the safety poll comes, finds the source stopped
+    rig.adapters = [eth0(("192.0.2.7", 24))]
+    rig.run(2.5)
+    assert rig.locations() == ["http://192.0.2.7:8000/description.xml"]
+
+
+def test_the_same_link_local_address_on_two_interfaces_is_counted_twice() -> None:
+    from upnp_announce.device.site import DeviceSite
+
+    site = DeviceSite(LIGHT, reactor=Reactor())
+    site.addAddress("fe80::1", 8000)
+    site.addAddress("fe80::1", 8000)
+    site.removeAddress("fe80::1", 8000)
+    [response] = MemoryHTTP(site).send(request(host=b"[fe80::1]:8000"))
+    assert response.status == 200
+    site.removeAddress("fe80::1", 8000)
+    [response] = MemoryHTTP(site).send(request(host=b"[fe80::1]:8000"))
+    assert response.status == 403
+
+
+def test_temporary_deprecated_tentative_and_failed_ipv6_addresses_are_not_served() -> None:
+    from upnp_announce.netif import unusable_ipv6
+
+    text = (
+        "fe80000000000000022233fffe445566 02 40 20 80     eth0\n"  # permanent
+        "fd000000000000000000000000000001 02 40 00 01     eth0\n"  # temporary
+        "fd000000000000000000000000000002 02 40 00 20     eth0\n"  # deprecated
+        "fd000000000000000000000000000003 02 40 00 40     eth0\n"  # tentative
+        "fd000000000000000000000000000004 02 40 00 08     eth0\n"  # DAD failed
+        "fd000000000000000000000000000005 02 40 00 82     eth0\n"  # nodad, permanent
+        "garbage\n"
+    )
+    assert unusable_ipv6(text) == {("eth0", f"fd00::{n}") for n in (1, 2, 3, 4)}

@@ -130,12 +130,27 @@ def discover(
         where = f"[{host}]:{port}" if v6 else f"{host}:{port}"
         sends.append((listening, ssdp.msearch(st=target, mx=None, host=where), (host, port)))
     else:
-        for address in netif.resolve(interfaces, adapters, ipv6=ipv6):
+        addresses = netif.resolve(interfaces, adapters, ipv6=ipv6)
+        for address in addresses:
             for group, destination in _groups(address):
-                listening = _multicast_socket(reactor, address, _Searcher(found, onFound, address.name))
+                try:
+                    listening = _multicast_socket(
+                        reactor, address, _Searcher(found, onFound, address.name)
+                    )
+                except Exception as e:
+                    # (An address that cannot be bound just now: the others
+                    # still search.)
+                    _log.debug("Cannot search from {address}: {error}",
+                               address=address.address, error=e)
+                    continue
                 ports.append(listening)
                 datagram = ssdp.msearch(st=target, mx=mx, host=ssdp.group_host(group))
                 sends.append((listening, datagram, destination))
+        if not ports:
+            raise netif.InterfaceError(
+                "cannot search from any address of "
+                + ", ".join(dict.fromkeys(a.name for a in addresses))
+            )
 
     def send() -> None:
         for listening, data, destination in sends:

@@ -207,8 +207,6 @@ class SSDPServer:
         self._pending: set[IDelayedCall] = set()
         self._timers: set[IDelayedCall] = set()
         self._locations: dict[tuple[Binding, str], str] = {}
-        # The size of a search reply, as last built (for the byte budget).
-        self._replySize = 250
         self.running = False
         self._setBindings(bindings)
 
@@ -368,13 +366,11 @@ class SSDPServer:
         search: ssdp.MSearch,
         source: tuple[str, int],
         arrival: Arrival | None = None,
-        size: int = 0,
     ) -> None:
         """
         Answer C{search} from C{source} if it deserves an answer.
 
         @param arrival: where it came in, when the socket can tell.
-        @param size: its size in bytes (for the no-amplification budget).
         """
         if not self.running:
             return
@@ -401,20 +397,20 @@ class SSDPServer:
             self.log.debug("Ignored a search from {source}: too many replies pending",
                            source=source)
             return
-        granted = self._budget.take(source[0], len(replies), size, self._replySize)
+        granted = self._budget.take(source[0], len(replies), search.st)
         if granted < len(replies):
             self.log.debug("Search from {source}: {granted} of {wanted} replies (its budget)",
                            source=source, granted=granted, wanted=len(replies))
             replies = replies[:granted]
         if unicast:
             for advertised, reply in replies:
-                self._reply(advertised, reply, binding, source)
+                self._reply(advertised, reply, binding, source, arrival)
             return
         window = min(search.mx or 0, MAX_MX)
         for advertised, reply in replies:
             self._later(
                 self._pending, self.random.uniform(0, window),
-                self._reply, advertised, reply, binding, source,
+                self._reply, advertised, reply, binding, source, arrival,
             )
 
     def _later(
@@ -435,12 +431,18 @@ class SSDPServer:
 
     def _reply(
         self, advertised: Advertised, reply: Announcement, binding: Binding,
-        source: tuple[str, int],
+        source: tuple[str, int], arrival: Arrival | None = None,
     ) -> None:
         current = self._devices.get(advertised.udn.lower())
-        if current is None or binding not in self.bindings:
-            # The device or the address went away while the reply waited.
+        if current is None:
+            # The device went away while the reply waited.
             return
+        if binding not in self.bindings:
+            # Its address went away meanwhile: the searcher's address now.
+            found = self.bindingFor(source[0], arrival)
+            if found is None:
+                return
+            binding = found
         data = ssdp.search_response(
             st=reply.nt,
             usn=reply.usn,
@@ -451,7 +453,6 @@ class SSDPServer:
             bootId=self.bootId,
             configId=current.configId,
         )
-        self._replySize = len(data)
         self.sender.sendUnicast(data, source, binding)
 
     # -- announcements -------------------------------------------------------
@@ -561,7 +562,10 @@ class SSDPServer:
         bindings that stay; then the alive set with the new BOOTID on every
         binding, twice, a few hundred ms apart.
         """
-        staying = [b for b in bindings if b in self.bindings]
+        # The interfaces that stay (whatever their address now): their
+        # updates carry the new LOCATION.
+        before = {(b.interface.name, b.interface.family) for b in self.bindings}
+        staying = [b for b in bindings if (b.interface.name, b.interface.family) in before]
         if self.running:
             for binding, group in announcers(staying):
                 host = ssdp.group_host(group)

@@ -477,7 +477,7 @@ class CallbackPolicy:
                 raise Refused(412, f"callback {url!r} is not http://IP-address[:port]/...") from None
             if parts.scheme != "http":
                 raise Refused(412, f"callback {url!r} is not http://")
-            if "@" in parts.netloc or port == 0:
+            if "@" in parts.netloc or "%" in parts.netloc or port == 0:
                 raise Refused(412, f"callback {url!r} is not http://IP-address[:port]/...")
             if policy == "requester":
                 if str(ip) != str(_address(source)):

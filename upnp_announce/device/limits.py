@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from twisted.internet import defer
@@ -45,14 +46,18 @@ class RateLimit:
 class SearchBudget:
     """
     How many search replies each source address may get: one whole answer
-    (to C{ssdp:all}, however many devices) for a source that was quiet for
-    C{quiet} seconds; otherwise no more than C{rate} replies in any one
-    second, and no more reply bytes than it sent search bytes since its
-    whole answer (a flood is not amplified).
+    to each search target (C{ssdp:all}, however many devices; a type; a
+    UUID) that the source has not searched for C{quiet} seconds; beyond
+    that, no more than C{rate} replies in any one second (so a flood's
+    replies grow with the seconds it lasts, not with the searches it
+    sends).
 
-    At most C{sources} sources are remembered; beyond that, new sources
-    share one entry (a flood of made-up sources cannot grow the table).
+    At most C{sources} sources (and 64 targets a source) are remembered;
+    beyond that, new sources share one entry, so a flood of made-up sources
+    cannot grow the table.
     """
+
+    TARGETS = 64
 
     def __init__(
         self,
@@ -64,26 +69,21 @@ class SearchBudget:
         sources: int = 4096,
     ) -> None:
         """
-        @param capacity: the size of a whole answer now (it grows with the
-            devices served).
+        @param capacity: the size of a whole answer to C{ssdp:all} now (it
+            grows with the devices served).
         """
         self.clock = clock
         self.capacity = capacity
         self.rate = rate
         self.quiet = quiet
         self.sources = sources
-        # Source to [when last seen, bytes of search not answered yet, the
-        # grants of the last second as (time, count)].
-        self._sources: dict[str, list[Any]] = {}
+        self._sources: dict[str, _Source] = {}
 
-    def take(
-        self, source: str, wanted: int, asked: int = 0, replySize: int = 0
-    ) -> int:
+    def take(self, source: str, wanted: int, target: str = "") -> int:
         """
         How many of C{wanted} replies C{source} gets now (0 to C{wanted}).
 
-        @param asked: the size of the search in bytes, and C{replySize} the
-            size of a reply (either 0: bytes are not counted).
+        @param target: what was searched for (its ST).
         """
         now = self.clock.seconds()
         if source not in self._sources and len(self._sources) >= self.sources:
@@ -92,30 +92,44 @@ class SearchBudget:
                 # Too many sources at once: the unknown ones share one entry.
                 source = ""
         entry = self._sources.get(source)
-        if entry is None or now - entry[0] >= self.quiet:
-            # Quiet: a whole answer.
-            self._sources[source] = [now, 0.0, deque()]
+        if entry is None:
+            entry = self._sources[source] = _Source()
+        entry.seen = now
+        target = target.lower()[:128]
+        last = entry.targets.pop(target, None)
+        entry.targets[target] = now
+        if len(entry.targets) > self.TARGETS:
+            del entry.targets[next(iter(entry.targets))]
+        if last is None or now - last >= self.quiet:
+            # Not asked lately: a whole answer.
             return min(wanted, max(self.capacity(), int(self.rate)))
-        entry[0] = now
-        entry[1] += asked
-        grants: deque[tuple[float, int]] = entry[2]
+        grants = entry.grants
         while grants and grants[0][0] <= now - 1.0:
             grants.popleft()
-        granted = min(wanted, int(self.rate) - sum(n for _, n in grants))
-        if replySize and asked:
-            granted = min(granted, int(entry[1] // replySize))
-        granted = max(0, granted)
+        granted = max(0, min(wanted, int(self.rate) - sum(n for _, n in grants)))
         if granted:
-            entry[1] -= granted * replySize
             grants.append((now, granted))
         return granted
 
     def _forget(self, now: float) -> None:
         """
-        Drop the sources quiet long enough to get a whole answer anyway.
+        Drop the sources quiet long enough to get whole answers anyway.
         """
-        for source in [s for s, entry in self._sources.items() if now - entry[0] >= self.quiet]:
+        for source in [s for s, entry in self._sources.items() if now - entry.seen >= self.quiet]:
             del self._sources[source]
+
+
+@dataclass
+class _Source:
+    """
+    What a L{SearchBudget} remembers of one source: when it last searched,
+    when it last searched for each target, and its grants of the last second
+    as (time, count).
+    """
+
+    seen: float = 0.0
+    targets: dict[str, float] = field(default_factory=dict)
+    grants: deque[tuple[float, int]] = field(default_factory=deque)
 
 
 class Pacer:

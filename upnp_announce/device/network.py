@@ -159,6 +159,6 @@ class InterfaceWatcher:
             self.rescan()
 
         if self.running:
-            self._poll = self.clock.callLater(
-                self.safetyPoll if self._notified else self.poll, poll
-            )
+            # A source that stopped by itself (a netlink error) is polled for.
+            notified = self._notified and getattr(self._source, "running", True)
+            self._poll = self.clock.callLater(self.safetyPoll if notified else self.poll, poll)

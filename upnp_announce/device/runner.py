@@ -420,12 +420,14 @@ class UPnPService(MultiService):
             self._reactor, self.usableAddresses, self._changed, source=self._changes
         )
         addresses = self.watcher.start()
-        missing = netif.missing_names(self.network.interfaces, self._adapters())
+        names = netif.interface_names()
+        missing = netif.missing_names(self.network.interfaces, self._adapters(), names)
         if missing:
-            known = ", ".join(sorted(a.name for a in self._adapters())) or "none"
+            known = ", ".join(sorted(names | {a.name for a in self._adapters()})) or "none"
             self.log.warn(
-                "There is no interface {missing} (yet); waiting for it. "
-                "This machine has: {known}",
+                "{name} waits for interface {missing}, which does not exist (yet); "
+                "this machine has: {known}",
+                name=self.names(),
                 missing=", ".join(missing), known=known,
             )
         try:
@@ -435,7 +437,7 @@ class UPnPService(MultiService):
             self._fail(Failure(e))
             raise
         self.ssdp.start()
-        if not self.bindings:
+        if not self.bindings and not missing:
             self.log.info(
                 "{name} waits for a usable address on {what}",
                 name=self.names(), what=self._describeChoice(),
@@ -526,9 +528,20 @@ class UPnPService(MultiService):
         gone = set(removed)
         for address in gone:
             self._cancelRetry(address)
-        kept = [b for b in self.bindings if b.interface not in gone]
+        # An address that stays with another prefix or interface index keeps
+        # its socket (closing and listening again in one turn would clash).
+        moved = {
+            (a.name, a.address): a for a in added
+            if any((g.name, g.address) == (a.name, a.address) for g in gone)
+        }
+        kept = []
         for binding in self.bindings:
-            if binding.interface in gone:
+            interface = binding.interface
+            if interface not in gone:
+                kept.append(binding)
+            elif (interface.name, interface.address) in moved:
+                kept.append(self._move(binding, moved[(interface.name, interface.address)]))
+            else:
                 self._unlisten(binding)
         new: list[HTTPBinding] = []
         for address in added:
@@ -628,6 +641,17 @@ class UPnPService(MultiService):
             location=binding.location,
         )
         return binding
+
+    def _move(self, binding: HTTPBinding, address: netif.InterfaceAddress) -> HTTPBinding:
+        """
+        The binding of an address whose prefix or interface index changed:
+        the same socket, the new facts.
+        """
+        moved = HTTPBinding(address, binding.port)
+        self._ports[moved] = self._ports.pop(binding)
+        self.site.removeAddress(binding.interface.address, binding.port)
+        self.site.addAddress(address.address, moved.port, address.network)
+        return moved
 
     def _unlisten(self, binding: HTTPBinding) -> None:
         port = self._ports.pop(binding, None)

@@ -10,6 +10,7 @@ the device changes (L{DeviceSite.setDevice}).
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,7 +164,11 @@ class DeviceSite(server.Site):
             from twisted.internet import reactor
         self._clock: IReactorTime = reactor
         self._hosts: set[bytes] = set()
+        # How many bindings name each Host (two interfaces can have the same
+        # IPv6 link-local address), and each address's subnet.
+        self._hostCount: Counter[bytes] = Counter()
         self._networks: dict[str, ipaddress.IPv4Network | ipaddress.IPv6Network] = {}
+        self._networkCount: Counter[str] = Counter()
         self.eventingSettings = eventing
         self.notifier = notifier if notifier is not None else HTTPNotifier(reactor, eventing)
         self.served: dict[str, Served] = {}
@@ -327,14 +332,23 @@ class DeviceSite(server.Site):
         of that address's interface (for the eventing callback policy).
         """
         for name in _host_names(host, port):
+            self._hostCount[name] += 1
             self._hosts.add(name)
         if network is not None:
             self._networks[host] = network
+            self._networkCount[host] += 1
 
     def removeAddress(self, host: str, port: int) -> None:
         for name in _host_names(host, port):
-            self._hosts.discard(name)
-        self._networks.pop(host, None)
+            self._hostCount[name] -= 1
+            if self._hostCount[name] <= 0:
+                del self._hostCount[name]
+                self._hosts.discard(name)
+        if host in self._networkCount:
+            self._networkCount[host] -= 1
+            if self._networkCount[host] <= 0:
+                del self._networkCount[host]
+                self._networks.pop(host, None)
 
     def getResourceFor(self, request: IRequest) -> resource.Resource:
         request.setHeader(b"server", SERVER_BYTES)

@@ -73,7 +73,7 @@ class SSDPProtocol(PacketInfoProtocol):
         if isinstance(message, ssdp.MSearch) and server is not None:
             arrival = Arrival(ifindex, destination) if ifindex or destination else None
             try:
-                server.searchReceived(message, (address[0], address[1]), arrival, len(data))
+                server.searchReceived(message, (address[0], address[1]), arrival)
             except Exception:
                 self.log.failure("Failed to handle a search from {addr}", addr=address)
 
