@@ -9,6 +9,7 @@ is joined there), or "6:IFACE" to join ff02::c and ff05::c on IFACE.
 
 import json
 import socket
+import struct
 import sys
 import time
 
@@ -28,14 +29,23 @@ else:
     s.bind(("", 1900))
     s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
                  socket.inet_aton("239.255.255.250") + socket.inet_aton(address))
+# The kernel's receive time of each datagram ("k", wall clock), which a busy
+# reader cannot blur.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
 print("READY", flush=True)
 end = time.monotonic() + duration
 while time.monotonic() < end:
     s.settimeout(max(0.01, end - time.monotonic()))
     try:
-        data, source = s.recvfrom(65536)
+        data, ancillary, _, source = s.recvmsg(65536, socket.CMSG_SPACE(16))
     except socket.timeout:
         break
-    print(json.dumps({"t": time.monotonic(), "from": source[:2],
+    kernel = None
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", value[:16])
+            kernel = seconds + nanoseconds / 1e9
+    print(json.dumps({"t": time.monotonic(), "k": kernel, "from": source[:2],
                       "data": data.decode("utf-8", "replace")}), flush=True)
 print("DONE", flush=True)

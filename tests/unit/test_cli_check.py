@@ -84,3 +84,24 @@ def test_the_console_script_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Jambon 3000 (urn:schemas-upnp-org:device:Basic:1)" in result.stdout
+
+
+def test_check_takes_several_files_and_folders_and_reports_clashes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    folder = tmp_path / "lights"
+    folder.mkdir()
+    shutil.copy(example("light.ini"), folder / "a.ini")
+    shutil.copy(example("light.ini"), folder / "b.ini")
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(["check", str(folder), example("jambon.ini")], out, err)
+    assert status == 1
+    lines = err.getvalue().splitlines()
+    assert any("b.ini: UDN uuid:" in line and "a.ini" in line for line in lines)
+    assert any(line.startswith("warning: ") and "friendlyName 'Kitchen light'" in line
+               for line in lines)
+    assert out.getvalue().count(": OK\n") == 3
+    out, err = io.StringIO(), io.StringIO()
+    (folder / "b.ini").unlink()
+    assert cli.main(["check", str(folder), example("jambon.ini")], out, err) == 0
+    assert err.getvalue() == ""

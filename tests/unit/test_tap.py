@@ -97,3 +97,33 @@ def test_the_plugin_is_found() -> None:
 
 
 
+
+
+def test_several_configs_and_a_folder_make_one_service_of_several_devices(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from upnp_announce.reload import Reloader
+
+    (tmp_path / "c.ini").write_text(
+        "[device]\nprovider = binarylight\nfriendlyName = C\nserialNumber = C\n"
+    )
+    o = options("--config", example("jambon.ini"), "--config", example("light.ini"),
+                "--config-dir", str(tmp_path))
+    service = tap.makeService(o)
+    assert [d.friendlyName for d in service.devices] == ["Jambon 3000", "Kitchen light", "C"]
+    assert all(s.base.startswith("/") for s in service.site.served.values())
+    assert [type(child) for child in service] == [Reloader]
+    single = tap.makeService(options("--config", example("light.ini")))
+    assert [s.base for s in single.site.served.values()] == [""]
+
+
+def test_two_files_with_one_udn_is_a_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    shutil.copy(example("light.ini"), tmp_path / "a.ini")
+    shutil.copy(example("light.ini"), tmp_path / "b.ini")
+    message = exit_message("--config-dir", str(tmp_path))
+    assert message.startswith("twistd upnp: ") and "b.ini: UDN uuid:" in message
+
+
+def test_an_empty_folder_is_a_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    message = exit_message("--config-dir", str(tmp_path))
+    assert message == f"twistd upnp: there is no device: {tmp_path} holds no *.ini file"

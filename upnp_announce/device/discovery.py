@@ -203,7 +203,9 @@ class SSDPServer:
         self._budget = SearchBudget(
             clock, lambda: self._size, rate=repliesPerSecond, quiet=quietSeconds
         )
-        self._pacer = Pacer(clock, self.sender.sendMulticast, burst=burst)
+        # 20 per 11 ms: "at most 20 in any 10 ms" with a margin for the
+        # jitter between our clock and the wire.
+        self._pacer = Pacer(clock, self.sender.sendMulticast, burst=burst, window=0.011)
         self._pending: set[IDelayedCall] = set()
         self._timers: set[IDelayedCall] = set()
         self._locations: dict[tuple[Binding, str], str] = {}

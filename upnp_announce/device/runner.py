@@ -636,11 +636,21 @@ class UPnPService(MultiService):
         self.site.addAddress(address.address, binding.port, address.network)
         self.log.info(
             "Serving {name} on {interface} at {location}",
-            name=self.device.friendlyName,
+            name=self.names(),
             interface=address.name,
-            location=binding.location,
+            location=self._where(binding),
         )
         return binding
+
+    def _where(self, binding: HTTPBinding) -> str:
+        """
+        What to show of a binding: the description URL of the one device at
+        /, else the server's root (each device under its own path).
+        """
+        served = list(self.site.served.values())
+        if len(served) == 1 and served[0].base == "":
+            return binding.location
+        return binding.urlBase + "/"
 
     def _move(self, binding: HTTPBinding, address: netif.InterfaceAddress) -> HTTPBinding:
         """
@@ -660,9 +670,9 @@ class UPnPService(MultiService):
         self.site.removeAddress(binding.interface.address, binding.port)
         self.log.info(
             "No longer serving {name} on {interface} at {location}: the address went away",
-            name=self.device.friendlyName,
+            name=self.names(),
             interface=binding.interface.name,
-            location=binding.location,
+            location=self._where(binding),
         )
 
     def _retry(self, address: netif.InterfaceAddress, reason: object) -> None:
