@@ -139,7 +139,10 @@ class MemoryHTTP:
         return parse_responses(self.transport.value(), head=head)
 
     def close(self) -> None:
-        self.protocol.connectionLost(None)
+        from twisted.internet.error import ConnectionDone
+        from twisted.python.failure import Failure
+
+        self.protocol.connectionLost(Failure(ConnectionDone()))
 
 
 def request(

@@ -43,6 +43,7 @@ DEVICE_KEYS = tuple("udn" if f == "UDN" else f for f in DESCRIPTION_FIELDS) + (
     "services",
     "devices",
     "provider",
+    "presentation",
 )
 REQUIRED_DEVICE_KEYS = ("deviceType", "friendlyName", "manufacturer", "modelName")
 SERVICE_KEYS = ("serviceType", "serviceId", "scpd", "provider")
@@ -542,6 +543,7 @@ class _Loader:
                 serialNumber=fields.get("serialNumber"),
                 UPC=fields.get("UPC"),
                 presentationURL=fields.get("presentationURL"),
+                presentation=fields.get("presentation", "full"),
                 icons=icons,
                 services=tuple(services),
                 devices=tuple(children),

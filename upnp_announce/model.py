@@ -68,6 +68,9 @@ DESCRIPTION_FIELDS = (
     "presentationURL",
 )
 
+# What a device's own page offers.
+PRESENTATIONS = ("full", "view", "off")
+
 # UDA 1.1 2.3: "Should be < N characters" for these fields.
 LENGTH_LIMITS = {
     "friendlyName": 64,
@@ -661,6 +664,11 @@ class Device:
     icons: tuple[Icon, ...] = ()
     services: tuple[Service, ...] = ()
     devices: tuple[Device, ...] = ()
+    # Not part of the description: the device's own page (served at its
+    # presentationURL when it has none, or a relative one that names no
+    # other resource): "full" (state and actions), "view" (state only) or
+    # "off".
+    presentation: str = "full"
 
     def __post_init__(self) -> None:
         _tuples(self, "icons", "services", "devices")
@@ -681,6 +689,10 @@ class Device:
             _url(problems, name, getattr(self, name))
         if self.UPC is not None:
             _pattern(problems, "UPC", self.UPC, UPC, "12 digits")
+        if self.presentation not in PRESENTATIONS:
+            problems.append(
+                Problem("presentation", f"{self.presentation!r} is not full, view or off")
+            )
         if self.icons and not any(i.mimetype == "image/png" for i in self.icons):
             problems.append(Problem("icons", "at least one icon must be a PNG"))
         for serviceId in _duplicates(s.serviceId for s in self.services):

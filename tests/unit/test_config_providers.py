@@ -201,7 +201,7 @@ def test_the_providers_keys_are_unknown_without_the_provider(tmp_path: Path) -> 
             PATH,
             "unknown key; the keys are deviceType, friendlyName, manufacturer, "
             "manufacturerURL, modelDescription, modelName, modelNumber, modelURL, "
-            "serialNumber, udn, UPC, presentationURL, icons, services, devices, provider",
+            "serialNumber, udn, UPC, presentationURL, icons, services, devices, provider, presentation",
             6,
             "device",
             "on",

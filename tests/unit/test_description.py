@@ -460,13 +460,28 @@ def test_presentation_url_ours_when_none_configured() -> None:
 def test_presentation_url_configured(url: str) -> None:
     d = render(device(presentationURL=url))
     assert sub(root_of(d), D("device")).findtext(D("presentationURL")) == url
+    # A relative one that names nothing else of ours: the page is served there.
+    expected = {} if url.startswith("http") else {ROOT_UDN: "/" + url.lstrip("/")}
+    assert d.layout.presentation == expected
+
+
+@pytest.mark.parametrize("url", ["description.xml", "/svc/Jambon/control", "/svc/Jambon/scpd.xml/x"])
+def test_a_presentation_url_that_names_another_resource_is_not_our_page(url: str) -> None:
+    jambon = service("Jambon")
+    d = render(device(presentationURL=url, services=(jambon,)))
     assert d.layout.presentation == {}
+
+
+def test_presentation_off_serves_no_page_and_says_none() -> None:
+    d = render(device(presentation="off"))
+    assert d.layout.presentation == {}
+    assert sub(root_of(d), D("device")).find(D("presentationURL")) is None
 
 
 def test_presentation_page_is_escaped() -> None:
     d = device(friendlyName="<script>x</script>")
     page = presentation_page(d, render(d).layout).decode()
-    assert "<script>" not in page
+    assert "<script>x" not in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page
 
 

@@ -10,7 +10,7 @@ from twisted.web.iweb import IRequest
 
 from upnp_announce.wire.http import Leaf
 
-__all__ = ["NOT_FOUND", "REFUSED", "Fixed", "StaticBytes"]
+__all__ = ["FOREIGN_ORIGIN", "NOT_FOUND", "REFUSED", "Fixed", "StaticBytes"]
 
 
 class StaticBytes(Leaf):
@@ -53,3 +53,4 @@ class Fixed(resource.Resource):
 
 NOT_FOUND = Fixed(404, b"Not Found\n")
 REFUSED = Fixed(403, b"The Host header must be one of this device's own addresses.\n")
+FOREIGN_ORIGIN = Fixed(403, b"A request from another origin may not change this device.\n")

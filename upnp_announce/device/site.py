@@ -26,8 +26,9 @@ from upnp_announce.device.eventing import (
     Notifier,
     ServiceEventing,
 )
-from upnp_announce.device.presentation import presentation_page
-from upnp_announce.device.resources import NOT_FOUND, REFUSED, StaticBytes
+from upnp_announce.device.page import EventStream, PageCall, PageFeed
+from upnp_announce.device.presentation import page_paths, presentation_page
+from upnp_announce.device.resources import FOREIGN_ORIGIN, NOT_FOUND, REFUSED, StaticBytes
 from upnp_announce.model import Device
 from upnp_announce.settings import EventingSettings
 from upnp_announce.wire import description
@@ -66,17 +67,28 @@ def device_resources(
     entries: list[tuple[str, resource.Resource]] = [
         (path, StaticBytes(body, XML)) for path, body in rendered.documents.items()
     ]
-    entries += [
-        (path, StaticBytes(presentation_page(device, rendered.layout), HTML))
-        for device in root.allDevices()
-        if (path := rendered.layout.presentation.get(device.UDN)) is not None
-    ]
     for device in root.allDevices():
         for index, icon in enumerate(device.icons):
             path = rendered.layout.icons[(device.UDN, index)]
             entries.append((path, StaticBytes(icon.data, icon.mimetype.encode("ascii"))))
+    controls = {}
     for paths in rendered.layout.services:
-        entries.append((paths.control, ControlResource(paths.service, clock)))
+        controls[paths.service.serviceId, paths.device.UDN] = control = ControlResource(
+            paths.service, clock
+        )
+        entries.append((paths.control, control))
+    for device in root.allDevices():
+        pages = page_paths(rendered.layout, device)
+        if pages is None:
+            continue
+        page, _, call = pages
+        entries.append((page, StaticBytes(presentation_page(device, rendered.layout), HTML)))
+        if device.presentation == "full":
+            invokers = {
+                s.serviceId: (s, controls[s.serviceId, device.UDN].invoker)
+                for s in device.services
+            }
+            entries.append((call, PageCall(invokers)))
     return entries
 
 
@@ -124,7 +136,8 @@ class Served:
     descriptions: description.Descriptions
     resources: list[tuple[str, resource.Resource]]
     eventing: dict[str, ServiceEventing] = field(default_factory=dict)
-    events: dict[str, EventResource] = field(default_factory=dict)
+    events: dict[str, resource.Resource] = field(default_factory=dict)
+    feeds: list[PageFeed] = field(default_factory=list)
 
 
 class DeviceSite(server.Site):
@@ -288,10 +301,20 @@ class DeviceSite(server.Site):
             path: EventResource(eventing, self._networks)
             for path, eventing in served.eventing.items()
         }
+        served.feeds = []
+        for device in served.device.allDevices():
+            pages = page_paths(served.descriptions.layout, device)
+            if pages is not None:
+                feed = PageFeed(device, self._clock)
+                served.feeds.append(feed)
+                served.events[pages[1]] = EventStream(feed)
 
     def _stopEventing(self, served: Served) -> None:
         for eventing in served.eventing.values():
             eventing.stop()
+        for feed in served.feeds:
+            feed.stop()
+        served.feeds = []
 
     def startEventing(self) -> None:
         """
@@ -360,10 +383,30 @@ class DeviceSite(server.Site):
                 "Refused a request for {host!r}: not one of our addresses", host=host
             )
             return REFUSED
+        if request.method not in _SAFE:
+            origin = request.getHeader(b"origin")
+            if origin is not None and not self._ours(origin):
+                # A page elsewhere drives the device through a visitor's
+                # browser (CSRF): control points send no Origin.
+                self._log.debug("Refused a {method} from origin {origin!r}",
+                                method=request.method, origin=origin)
+                return FOREIGN_ORIGIN
         return super().getResourceFor(request)  # type: ignore[no-any-return]
+
+    def _ours(self, origin: bytes) -> bool:
+        """
+        Whether an Origin header is one of the device's own origins.
+        """
+        origin = origin.lower()
+        if not origin.startswith(b"http://"):
+            return False
+        host = origin[len(b"http://"):]
+        return host in self._hosts or (host[:1] == b"[" and _canonical_ipv6(host) in self._hosts)
 
 
 SERVER_BYTES = SERVER.encode("ascii")
+# Methods that change nothing: no Origin check.
+_SAFE = frozenset({b"GET", b"HEAD", b"OPTIONS"})
 
 
 def _canonical_ipv6(host: bytes) -> bytes:

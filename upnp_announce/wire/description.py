@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from urllib.parse import urljoin
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -72,14 +72,17 @@ class Layout:
     The path of every resource of a device tree on our HTTP server.
 
     @ivar icons: C{(UDN, index in Device.icons)} to path.
-    @ivar presentation: UDN to the path of the page we serve for a device
-        that has no presentationURL of its own.
+    @ivar presentation: UDN to the path of the page we serve for a device:
+        at C{PREFIX/} when it has no presentationURL, or at the path of a
+        relative one that names no other resource of ours.
+    @ivar prefixes: UDN to the path the device's own paths start with.
     """
 
     description: str
     services: tuple[ServicePaths, ...]
     icons: dict[tuple[str, int], str]
     presentation: dict[str, str]
+    prefixes: dict[str, str] = field(default_factory=dict)
 
 
 def _device_prefix(root: Device, device: Device, base: str) -> str:
@@ -107,10 +110,16 @@ def layout(root: Device, base: str = "") -> Layout:
     services = []
     icons = {}
     presentation = {}
+    prefixes = {}
     for device in root.allDevices():
-        prefix = _device_prefix(root, device, base)
-        if device.presentationURL is None:
-            presentation[device.UDN] = prefix + "/"
+        prefix = prefixes[device.UDN] = _device_prefix(root, device, base)
+        if device.presentation != "off":
+            if device.presentationURL is None:
+                presentation[device.UDN] = prefix + "/"
+            else:
+                path = _own_path(base + DESCRIPTION_PATH, device.presentationURL)
+                if path is not None:
+                    presentation[device.UDN] = path
         for index, icon in enumerate(device.icons):
             icons[(device.UDN, index)] = (
                 f"{prefix}/icon/{index}-{icon.width}x{icon.height}.{icon.extension}"
@@ -129,7 +138,27 @@ def layout(root: Device, base: str = "") -> Layout:
                     device, service, path + "/scpd.xml", path + "/control", path + "/event"
                 )
             )
-    return Layout(base + DESCRIPTION_PATH, tuple(services), icons, presentation)
+    taken = {base + DESCRIPTION_PATH, *icons.values()}
+    for paths in services:
+        taken.update((paths.scpd, paths.control, paths.event))
+    presentation = {
+        udn: path for udn, path in presentation.items()
+        if path not in taken and not path.startswith(tuple(p + "/" for p in taken))
+    }
+    return Layout(base + DESCRIPTION_PATH, tuple(services), icons, presentation, prefixes)
+
+
+def _own_path(description: str, url: str) -> str | None:
+    """
+    The path on our server a relative presentationURL names (resolved
+    against the description's), or C{None} for an absolute URL: someone
+    else's page.
+    """
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return None
+    path = urlsplit(urljoin("http://device" + description, url)).path
+    return path or "/"
 
 
 @dataclass(frozen=True)
@@ -212,11 +241,9 @@ def _device_element(device: Device, plan: Layout) -> etree._Element:
         deviceList = _sub(element, "deviceList")
         for child in device.devices:
             deviceList.append(_device_element(child, plan))
-    _sub(
-        element,
-        "presentationURL",
-        device.presentationURL or plan.presentation[device.UDN],
-    )
+    page = device.presentationURL or plan.presentation.get(device.UDN)
+    if page is not None:
+        _sub(element, "presentationURL", page)
     return element
 
 
