@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.error import CannotListenError, InvalidAddressError
 from twisted.internet.interfaces import IListeningPort, IReactorFDSet, IReadDescriptor
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
+
+from upnp_announce.logs import logger
 
 __all__ = [
     "PacketInfo",
@@ -297,7 +298,7 @@ class PacketInfoPort:
         dropped.
     """
 
-    _log = Logger()
+    _log = logger("ssdp")
 
     def __init__(
         self,

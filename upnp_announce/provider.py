@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from twisted.internet import defer
-from twisted.logger import Logger
 from twisted.plugin import IPlugin
 from zope.interface import Attribute, Interface, implementer
 
 from upnp_announce import datatypes, model
+from upnp_announce.logs import logger
 
 __all__ = [
     "DeviceProvider",
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-_log = Logger(namespace="upnp_announce.provider")
+_log = logger("provider")
 
 
 # -- the interfaces ---------------------------------------------------------------

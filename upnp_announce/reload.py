@@ -15,10 +15,10 @@ from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet import defer
-from twisted.logger import Logger
 
 from upnp_announce import config
 from upnp_announce.device.runner import UPnPService
+from upnp_announce.logs import logger
 from upnp_announce.model import Device
 
 __all__ = ["ConfigSources", "Loaded", "Reloader", "clashes"]
@@ -123,7 +123,7 @@ class Reloader(Service):
     problem, and its device keeps running as it was.
     """
 
-    log = Logger(namespace="upnp_announce.reload")
+    log = logger("reload")
 
     def __init__(
         self, service: UPnPService, sources: ConfigSources, first: Loaded, *, reactor: Any = None
@@ -139,6 +139,8 @@ class Reloader(Service):
         self.network = next(iter(first.configs.values())).network if first.configs else None
         self._previous: Any = None
         self._handler = False
+        # Told of each reload (a SystemdNotify), if any.
+        self.systemd: Any = None
 
     def startService(self) -> None:
         super().startService()
@@ -164,6 +166,8 @@ class Reloader(Service):
         """
         self.log.info("Reloading {count} configuration files",
                       count=len(self.sources.paths()))
+        if self.systemd is not None:
+            self.systemd.reloading()
         loaded = self.sources.load()
         devices: dict[str, Device] = {}
         texts: dict[str, bytes] = {}
@@ -197,13 +201,14 @@ class Reloader(Service):
         def applied(report: dict[str, list[str]]) -> dict[str, list[str]]:
             self.devices = kept
             self.texts = {p: texts[p] for p in kept}
-            self.log.info(
-                "Reloaded: {added} added, {removed} removed, {changed} changed, "
-                "{unchanged} unchanged, {broken} not loaded",
-                added=len(report["added"]), removed=len(report["removed"]),
-                changed=len(report["changed"]), unchanged=len(report["unchanged"]),
-                broken=len(loaded.errors),
+            summary = (
+                f"reloaded: {len(report['added'])} added, {len(report['removed'])} removed, "
+                f"{len(report['changed'])} changed, {len(report['unchanged'])} unchanged, "
+                f"{len(loaded.errors)} not loaded"
             )
+            self.log.info("{summary}", summary=summary[0].upper() + summary[1:])
+            if self.systemd is not None:
+                self.systemd.reloaded(summary)
             return report
 
         def failed(failure: Any) -> Any:

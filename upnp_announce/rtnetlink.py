@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from twisted.internet.interfaces import IReactorFDSet, IReadDescriptor
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
+
+from upnp_announce.logs import logger
 
 __all__ = [
     "AddressEvent",
@@ -468,7 +469,7 @@ class NetlinkWatcher:
     @ivar running: Whether the socket is open and watched.
     """
 
-    _log = Logger()
+    _log = logger("network")
 
     def __init__(
         self,

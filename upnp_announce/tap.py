@@ -14,6 +14,7 @@ from upnp_announce import config
 from upnp_announce.device.runner import StartError, UPnPService
 from upnp_announce.reload import ConfigSources, Loaded, Reloader, clashes
 from upnp_announce.settings import bounds_problem
+from upnp_announce.systemd import SystemdNotify
 
 __all__ = ["Options", "makeService", "make_upnp_service"]
 
@@ -154,7 +155,11 @@ def make_devices_service(
         httpPort=httpPort,
         eventing=configs[0].eventing,
     )
-    Reloader(service, sources, first, reactor=reactor).setServiceParent(service)
+    reloader = Reloader(service, sources, first, reactor=reactor)
+    reloader.setServiceParent(service)
+    notify = SystemdNotify(service)
+    notify.setServiceParent(service)
+    reloader.systemd = notify
     return service
 
 

@@ -259,7 +259,7 @@ def events() -> Iterator[list[dict[str, Any]]]:
 
 
 def control_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e for e in events if e.get("log_namespace", "").startswith("upnp_announce.device.control")]
+    return [e for e in events if e.get("log_namespace", "").startswith("upnp_announce.control")]
 
 
 def answer(response: Response, namespace: str, action: str) -> list[tuple[str, str]]:

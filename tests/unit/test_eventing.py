@@ -340,7 +340,7 @@ def eventingLines(events: list[dict[str, Any]]) -> list[str]:
     return [
         formatEvent(e)
         for e in events
-        if e.get("log_namespace", "").startswith("upnp_announce.device.eventing")
+        if e.get("log_namespace", "").startswith("upnp_announce.eventing")
     ]
 
 

@@ -101,6 +101,7 @@ def test_the_plugin_is_found() -> None:
 
 def test_several_configs_and_a_folder_make_one_service_of_several_devices(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from upnp_announce.reload import Reloader
+    from upnp_announce.systemd import SystemdNotify
 
     (tmp_path / "c.ini").write_text(
         "[device]\nprovider = binarylight\nfriendlyName = C\nserialNumber = C\n"
@@ -110,7 +111,7 @@ def test_several_configs_and_a_folder_make_one_service_of_several_devices(tmp_pa
     service = tap.makeService(o)
     assert [d.friendlyName for d in service.devices] == ["Jambon 3000", "Kitchen light", "C"]
     assert all(s.base.startswith("/") for s in service.site.served.values())
-    assert [type(child) for child in service] == [Reloader]
+    assert [type(child) for child in service] == [Reloader, SystemdNotify]
     single = tap.makeService(options("--config", example("light.ini")))
     assert [s.base for s in single.site.served.values()] == [""]
 

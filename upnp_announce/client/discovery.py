@@ -15,15 +15,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from twisted.internet import defer
 from twisted.internet.protocol import DatagramProtocol
-from twisted.logger import Logger
 
 from upnp_announce import netif
+from upnp_announce.logs import logger
 from upnp_announce.wire import ssdp
 from upnp_announce.wire.ssdp import MAX_MX
 
 __all__ = ["DeviceTable", "Found", "TableEntry", "TableProtocol", "discover"]
 
-_log = Logger()
+_log = logger("client")
 
 
 @dataclass(frozen=True)

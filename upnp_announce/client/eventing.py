@@ -10,11 +10,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web import server
 
 from upnp_announce.client.common import ClientError, convert, first_header
+from upnp_announce.logs import logger
 from upnp_announce.model import ServiceDescription
 from upnp_announce.wire import gena
 from upnp_announce.wire.description import RemoteService
@@ -121,7 +121,7 @@ class EventSubscription:
     A subscription to one service's events.
     """
 
-    log = Logger()
+    log = logger("client")
 
     def __init__(
         self,

@@ -20,11 +20,11 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET, Request
 
 from upnp_announce import datatypes
+from upnp_announce.logs import logger
 from upnp_announce.model import Action, Argument, Service, StateVariable, serves
 from upnp_announce.wire import soap
 from upnp_announce.wire.http import MAX_BODY, Leaf
@@ -59,7 +59,7 @@ class ActionInvoker:
     answers later.
     """
 
-    log = Logger()
+    log = logger("control")
 
     def __init__(
         self, service: Service, clock: IReactorTime, *, timeout: float = ACTION_TIMEOUT
@@ -206,7 +206,7 @@ class ControlResource(Leaf):
     """
 
     allowedMethods = (b"POST", b"M-POST")
-    log = Logger()
+    log = logger("control")
 
     def __init__(
         self,

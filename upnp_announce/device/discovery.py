@@ -17,9 +17,9 @@ from typing import Any, Protocol
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
-from twisted.logger import Logger
 
 from upnp_announce.device.limits import Pacer, SearchBudget
+from upnp_announce.logs import logger
 from upnp_announce.model import Device
 from upnp_announce.netif import InterfaceAddress
 from upnp_announce.wire import ssdp
@@ -151,7 +151,7 @@ class SSDPServer:
     @ivar bootId: BOOTID.UPNP.ORG; it grows at every network change.
     """
 
-    log = Logger(namespace="upnp_announce.ssdp")
+    log = logger("ssdp")
 
     def __init__(
         self,
@@ -210,6 +210,8 @@ class SSDPServer:
         self._timers: set[IDelayedCall] = set()
         self._locations: dict[tuple[Binding, str], str] = {}
         self.running = False
+        self._announced = False
+        self._whenAnnounced: list[defer.Deferred[None]] = []
         self._setBindings(bindings)
 
     # -- what is advertised ----------------------------------------------------
@@ -487,6 +489,23 @@ class SSDPServer:
                        if d.udn.lower() in self._devices]
         self.sendAlive(devices=devices)
 
+    def whenAnnounced(self) -> defer.Deferred[None]:
+        """
+        Fires once a first alive set is out (on some address).
+        """
+        if self._announced:
+            return defer.succeed(None)
+        d: defer.Deferred[None] = defer.Deferred()
+        self._whenAnnounced.append(d)
+        return d
+
+    def _wentOut(self, _: object = None) -> None:
+        if not self._announced:
+            self._announced = True
+            waiting, self._whenAnnounced = self._whenAnnounced, []
+            for d in waiting:
+                d.callback(None)
+
     def sendAlive(
         self,
         bindings: Sequence[Binding] | None = None,
@@ -496,7 +515,8 @@ class SSDPServer:
         The ssdp:alive sets (of C{devices}, by default every device) with
         each binding's LOCATION, on every interface (or on C{bindings}' only).
         """
-        for binding, group in announcers(self.bindings if bindings is None else bindings):
+        chosen = self.bindings if bindings is None else bindings
+        for binding, group in announcers(chosen):
             host = ssdp.group_host(group)
             for advertised in self._devices.values() if devices is None else devices:
                 location = self.location(binding, advertised)
@@ -516,6 +536,9 @@ class SSDPServer:
                         binding,
                         group,
                     )
+        if chosen and self._devices and not self._announced:
+            # Out once the pacer has sent it all.
+            self._pacer.whenIdle().addCallback(self._wentOut)
 
     def sendByebye(self) -> None:
         """

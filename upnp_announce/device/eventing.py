@@ -24,13 +24,13 @@ from urllib.parse import urlsplit
 
 from twisted.internet import defer, endpoints, task
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
-from twisted.logger import Logger
 from twisted.web.iweb import IAgentEndpointFactory
 from twisted.web.server import Request
 from zope.interface import implementer
 
 from upnp_announce import datatypes
 from upnp_announce.device.limits import RateLimit
+from upnp_announce.logs import logger
 from upnp_announce.model import Service
 from upnp_announce.settings import EventingSettings
 from upnp_announce.wire import gena
@@ -121,7 +121,7 @@ class ServiceEventing:
     The subscriptions of one service and the events they are sent.
     """
 
-    log = Logger()
+    log = logger("eventing")
 
     def __init__(
         self,
@@ -509,7 +509,7 @@ class EventResource(Leaf):
     """
 
     allowedMethods = (b"SUBSCRIBE", b"UNSUBSCRIBE")
-    log = Logger()
+    log = logger("eventing")
 
     def __init__(
         self,

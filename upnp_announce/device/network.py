@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
-from twisted.logger import Logger
 
+from upnp_announce.logs import logger
 from upnp_announce.netif import InterfaceAddress
 
 __all__ = ["ChangeSource", "InterfaceWatcher"]
@@ -51,7 +51,7 @@ class InterfaceWatcher:
     @ivar current: the usable addresses, as of the last scan.
     """
 
-    log = Logger(namespace="upnp_announce.network")
+    log = logger("network")
 
     def __init__(
         self,

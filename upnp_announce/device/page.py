@@ -15,12 +15,12 @@ from typing import Any
 
 from twisted.internet import task
 from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
 from twisted.web.server import NOT_DONE_YET, Request
 
 from upnp_announce import datatypes
 from upnp_announce.device.control import ActionInvoker
 from upnp_announce.device.presentation import state_json
+from upnp_announce.logs import logger
 from upnp_announce.model import Device, Service
 from upnp_announce.wire import soap
 from upnp_announce.wire.http import Leaf
@@ -42,7 +42,7 @@ class PageFeed:
     The values of one device's state variables, for its open pages.
     """
 
-    log = Logger(namespace="upnp_announce.page")
+    log = logger("page")
 
     def __init__(self, device: Device, clock: IReactorTime) -> None:
         self.device = device
@@ -202,7 +202,7 @@ class PageCall(Leaf):
     """
 
     allowedMethods = (b"POST",)
-    log = Logger(namespace="upnp_announce.page")
+    log = logger("page")
 
     def __init__(self, invokers: dict[str, tuple[Service, ActionInvoker]]) -> None:
         """

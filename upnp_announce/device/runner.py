@@ -23,7 +23,6 @@ from typing import Any
 from twisted.application.service import MultiService
 from twisted.internet import defer, endpoints
 from twisted.internet.interfaces import IDelayedCall, IListeningPort
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from upnp_announce import netif
@@ -31,6 +30,7 @@ from upnp_announce.device.discovery import Advertised, SSDPServer
 from upnp_announce.device.network import ChangeSource, InterfaceWatcher
 from upnp_announce.device.site import DeviceSite, Served
 from upnp_announce.device.ssdpsocket import SSDPSockets
+from upnp_announce.logs import logger
 from upnp_announce.model import Device
 from upnp_announce.pktinfo import PacketInfoPort
 from upnp_announce.settings import EventingSettings, NetworkSettings
@@ -115,7 +115,7 @@ class UPnPService(MultiService):
     @ivar bindings: where the HTTP server listens now.
     """
 
-    log = Logger(namespace="upnp_announce.device")
+    log = logger("device")
 
     def __init__(
         self,
@@ -170,6 +170,8 @@ class UPnPService(MultiService):
         self._changing = defer.DeferredLock()
         # A service of one device serves it at / (what replaces it too).
         self._single = device is not None
+        self._announcedWaiters: list[defer.Deferred[None]] = []
+        self._statusWatchers: list[Callable[[str], None]] = []
         self._adapters = adapters
         self._ports: dict[HTTPBinding, IListeningPort] = {}
         self.bindings: tuple[HTTPBinding, ...] = ()
@@ -242,6 +244,42 @@ class UPnPService(MultiService):
             return f"{len(names)} devices"
         return ", ".join(names) or "no device"
 
+    def statusLine(self) -> str:
+        """
+        What is served, in a few words: C{"2 devices on eth0, wlan0"}.
+        """
+        count = len(self.site.served)
+        what = f"{count} device" + ("" if count == 1 else "s")
+        names = list(dict.fromkeys(b.interface.name for b in self.bindings))
+        if names:
+            return f"{what} on {', '.join(names)}"
+        return f"{what}, waiting for a usable address on {self._describeChoice()}"
+
+    def watchStatus(self, callback: Callable[[str], None]) -> None:
+        """
+        Call C{callback(statusLine)} whenever what is served changes (the
+        network or the devices).
+        """
+        self._statusWatchers.append(callback)
+
+    def _statusChanged(self) -> None:
+        line = self.statusLine()
+        for callback in list(self._statusWatchers):
+            try:
+                callback(line)
+            except Exception:
+                self.log.failure("A status watcher failed")
+
+    def whenAnnounced(self) -> defer.Deferred[None]:
+        """
+        Fires once a first alive set is out: the device can be found.
+        """
+        if self.ssdp is not None:
+            return self.ssdp.whenAnnounced()
+        d: defer.Deferred[None] = defer.Deferred()
+        self._announcedWaiters.append(d)
+        return d
+
     def locations(self, udn: str) -> list[str]:
         """
         The LOCATIONs of the device C{udn} now, one per address.
@@ -298,12 +336,14 @@ class UPnPService(MultiService):
         if self.ssdp is not None:
             self.ssdp.addDevice(advertised(served))
         self.log.info("Serving {name} ({udn})", name=device.friendlyName, udn=device.UDN)
+        self._statusChanged()
         return defer.succeed(None)
 
     def _remove(self, udn: str) -> defer.Deferred[None]:
         served = self.site.removeDevice(udn)
         self.log.info("No longer serving {name} ({udn})", name=served.device.friendlyName,
                       udn=served.device.UDN)
+        self._statusChanged()
         if self.ssdp is None:
             return defer.succeed(None)
         return self.ssdp.removeDevice(udn)
@@ -416,6 +456,9 @@ class UPnPService(MultiService):
             quietSeconds=self.network.quietSeconds,
         )
         sockets.server = self.ssdp
+        waiting, self._announcedWaiters = self._announcedWaiters, []
+        for d in waiting:
+            self.ssdp.whenAnnounced().chainDeferred(d)
         self.watcher = InterfaceWatcher(
             self._reactor, self.usableAddresses, self._changed, source=self._changes
         )
@@ -572,6 +615,7 @@ class UPnPService(MultiService):
             waiting, self._waiting = self._waiting, []
             for d in waiting:
                 d.callback(bindings)
+        self._statusChanged()
 
     def _port(self, others: Sequence[HTTPBinding]) -> int:
         """

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
@@ -29,6 +28,7 @@ from upnp_announce.device.eventing import (
 from upnp_announce.device.page import EventStream, PageCall, PageFeed
 from upnp_announce.device.presentation import page_paths, presentation_page
 from upnp_announce.device.resources import FOREIGN_ORIGIN, NOT_FOUND, REFUSED, StaticBytes
+from upnp_announce.logs import logger
 from upnp_announce.model import Device
 from upnp_announce.settings import EventingSettings
 from upnp_announce.wire import description
@@ -152,7 +152,7 @@ class DeviceSite(server.Site):
     itself in the Server header as SSDP does.
     """
 
-    _log = Logger()
+    _log = logger("http")
 
     def __init__(
         self,

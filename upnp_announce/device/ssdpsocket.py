@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
 
 from upnp_announce.device.discovery import Arrival, Binding, SSDPServer
 from upnp_announce.device.limits import RateLimit
+from upnp_announce.logs import logger
 from upnp_announce.netif import InterfaceAddress
 from upnp_announce.pktinfo import PacketInfoPort, PacketInfoProtocol, SocketAddress
 from upnp_announce.wire import ssdp
@@ -54,7 +54,7 @@ class SSDPProtocol(PacketInfoProtocol):
     are dropped with a debug line (at most a few per second).
     """
 
-    log = Logger(namespace="upnp_announce.ssdp")
+    log = logger("ssdp")
 
     def __init__(self, clock: IReactorTime, server: Callable[[], SSDPServer | None]) -> None:
         self.server = server
@@ -87,7 +87,7 @@ class SSDPSockets:
     @ivar server: the SSDP server searches go to.
     """
 
-    log = Logger(namespace="upnp_announce.ssdp")
+    log = logger("ssdp")
 
     def __init__(
         self,
