@@ -12,6 +12,7 @@ from twisted.python import usage
 
 from upnp_announce import config
 from upnp_announce.device.runner import StartError, UPnPService
+from upnp_announce.logs import enable
 from upnp_announce.reload import ConfigSources, Loaded, Reloader, clashes
 from upnp_announce.settings import bounds_problem
 from upnp_announce.systemd import SystemdNotify
@@ -63,6 +64,13 @@ class Options(usage.Options):
         self["interfaces"].append(name)
 
     opt_i = opt_interface
+
+    def opt_debug(self, topics: str) -> None:
+        """Debug lines for these log topics (comma-separated: ssdp, http, ... or all)."""
+        try:
+            enable(topics.split(","))
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
 
     def parseOptions(self, options: Sequence[str] | None = None) -> None:
         # twistd answers a UsageError with its whole usage text; one line

@@ -81,7 +81,8 @@ provider = {FAULTY_MODULE}:Faulty
 
 
 def start_device(host: Host, path: str, interface: str, **kw: object) -> tuple[Running, str]:
-    device, locations = start_twistd(host, path, interface, **kw)
+    # --debug http: the access log, which some tests count lines of.
+    device, locations = start_twistd(host, path, interface, extra=["--debug", "http"], **kw)
     return device, locations[interface]
 
 

@@ -28,7 +28,7 @@ from upnp_announce.device.eventing import (
 from upnp_announce.device.page import EventStream, PageCall, PageFeed
 from upnp_announce.device.presentation import page_paths, presentation_page
 from upnp_announce.device.resources import FOREIGN_ORIGIN, NOT_FOUND, REFUSED, StaticBytes
-from upnp_announce.logs import logger
+from upnp_announce.logs import enabled, logger
 from upnp_announce.model import Device
 from upnp_announce.settings import EventingSettings
 from upnp_announce.wire import description
@@ -392,6 +392,14 @@ class DeviceSite(server.Site):
                                 method=request.method, origin=origin)
                 return FOREIGN_ORIGIN
         return super().getResourceFor(request)  # type: ignore[no-any-return]
+
+    def log(self, request: Any) -> None:
+        """
+        The access log: one debug line a request, only while the C{http}
+        topic is on (C{--debug http}); off the hot path otherwise.
+        """
+        if enabled("http"):
+            self._log.debug("{line}", line=self._logFormatter(self._logDateTime, request))
 
     def _ours(self, origin: bytes) -> bool:
         """
