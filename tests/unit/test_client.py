@@ -1273,3 +1273,27 @@ def test_the_client_callback_server_caps_bodies() -> None:
         body=b"<x/>" + b" " * 70000,
     ))
     assert response.status == 413
+
+
+def test_discover_keeps_one_reply_per_usn_and_location() -> None:
+    from upnp_announce.client.discovery import _Searcher
+    from upnp_announce.wire import ssdp
+
+    def reply(location: str) -> bytes:
+        return ssdp.search_response(
+            st="upnp:rootdevice", usn="uuid:x::upnp:rootdevice", location=location,
+            maxAge=1800, date="Sat, 05 Dec 2026 08:00:00 GMT", server="Linux/6 UPnP/1.1 x/1",
+            bootId=1, configId=1,
+        )
+
+    found: dict[tuple[str, str], Any] = {}
+    heard: list[str] = []
+    searcher = _Searcher(found, lambda f: heard.append(f.location), "eth0")
+    link_local = "http://[fe80::1]:80/d.xml"
+    unique_local = "http://[fd00::1]:80/d.xml"
+    searcher.datagramReceived(reply(link_local), ("fe80::1", 1900, 0, 2))
+    searcher.datagramReceived(reply(unique_local), ("fd00::1", 1900, 0, 0))
+    searcher.datagramReceived(reply(unique_local), ("fd00::1", 1900, 0, 0))  # again
+    searcher.datagramReceived(reply("http://10.0.0.1:80/d.xml"), ("10.0.0.1", 1900))
+    # Each LOCATION once, the link-local one with its zone.
+    assert heard == ["http://[fe80::1%25eth0]:80/d.xml", unique_local, "http://10.0.0.1:80/d.xml"]

@@ -219,6 +219,31 @@ def test_the_budget_grants_at_most_50_a_second_after_a_whole_answer() -> None:
     assert budget.take("b", 400) == 400  # another source has its own
 
 
+def test_a_grant_counts_until_its_last_reply_can_have_left() -> None:
+    from upnp_announce.device.limits import SearchBudget
+
+    clock = Clock()
+    budget = SearchBudget(clock, lambda: 400, rate=50, quiet=10)
+    assert budget.take("a", 400, "ssdp:all") == 400
+    # Replies spread over an MX of 3: the next 50 only once they are out
+    # and a second has passed (and the pacing's slack).
+    assert budget.take("a", 400, "ssdp:all", spread=3.0) == 50
+    clock.advance(4.0)
+    assert budget.take("a", 400, "ssdp:all") == 0
+    clock.advance(SearchBudget.SLACK + 0.01)
+    assert budget.take("a", 400, "ssdp:all") == 50
+    # Grants of different spreads expire each in its turn.
+    clock.advance(1.1)
+    assert budget.take("a", 20, "ssdp:all", spread=2.0) == 20
+    assert budget.take("a", 400, "ssdp:all") == 30
+    clock.advance(1.1)
+    assert budget.take("a", 400, "ssdp:all") == 30  # the 20 still count
+    clock.advance(0.1)
+    assert budget.take("a", 400, "ssdp:all") == 0
+    clock.advance(1.0)
+    assert budget.take("a", 400, "ssdp:all") == 30  # the 30 are done; the 20 still count
+
+
 def test_the_budget_table_is_bounded() -> None:
     from upnp_announce.device.limits import SearchBudget
 

@@ -62,7 +62,7 @@ class _Searcher(DatagramProtocol):
 
     def __init__(
         self,
-        found: dict[tuple[str, int], Found],
+        found: dict[tuple[str, str], Found],
         onFound: Callable[[Found], None] | None,
         interface: str = "",
     ) -> None:
@@ -77,14 +77,15 @@ class _Searcher(DatagramProtocol):
             return
         if not isinstance(message, ssdp.SearchResponse):
             return
-        # One reply per USN and address family: a dual-stack device is found
-        # once over IPv4 and once over IPv6, each LOCATION reachable.
-        key = (message.usn, 6 if ":" in addr[0] else 4)
-        if key in self.found:
-            return
         found = Found.fromResponse(message, addr, self.interface)
         if self.interface:
             found = dataclasses.replace(found, location=with_zone(found.location, self.interface))
+        # One reply per USN and LOCATION: a dual-stack device is found over
+        # IPv4 and over each IPv6 scope, each LOCATION reachable; the same
+        # reply again (sent twice, or heard on two sockets) is no news.
+        key = (message.usn, found.location)
+        if key in self.found:
+            return
         self.found[key] = found
         if self.onFound is not None:
             self.onFound(found)
@@ -103,8 +104,8 @@ def discover(
 ) -> defer.Deferred[list[Found]]:
     """
     Search for C{target} and collect the replies for C{timeout} seconds,
-    one per USN and address family (a device that answers over IPv4 and
-    IPv6 is found once each way).
+    one per USN and LOCATION (a device that answers over IPv4 and IPv6 is
+    found once each way, and once per IPv6 scope).
 
     @param interfaces: search on these interfaces (multicast, TTL 2): on
         239.255.255.250 from each IPv4 address; with C{ipv6}, on ff02::c from
@@ -118,7 +119,7 @@ def discover(
     @param ipv6: search over IPv6 too.
     @raise netif.InterfaceError: (synchronously) for an unusable interface.
     """
-    found: dict[tuple[str, int], Found] = {}
+    found: dict[tuple[str, str], Found] = {}
     ports: list[Any] = []
     mx = min(MAX_MX, max(1, int(timeout) - 1))
     sends: list[tuple[Any, bytes, tuple[Any, ...]]] = []

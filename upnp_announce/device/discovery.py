@@ -401,7 +401,8 @@ class SSDPServer:
             self.log.debug("Ignored a search from {source}: too many replies pending",
                            source=source)
             return
-        granted = self._budget.take(source[0], len(replies), search.st)
+        window = 0.0 if unicast else min(search.mx or 0, MAX_MX)
+        granted = self._budget.take(source[0], len(replies), search.st, window)
         if granted < len(replies):
             self.log.debug("Search from {source}: {granted} of {wanted} replies (its budget)",
                            source=source, granted=granted, wanted=len(replies))
@@ -410,7 +411,6 @@ class SSDPServer:
             for advertised, reply in replies:
                 self._reply(advertised, reply, binding, source, arrival)
             return
-        window = min(search.mx or 0, MAX_MX)
         for advertised, reply in replies:
             self._later(
                 self._pending, self.random.uniform(0, window),

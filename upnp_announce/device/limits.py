@@ -79,11 +79,19 @@ class SearchBudget:
         self.sources = sources
         self._sources: dict[str, _Source] = {}
 
-    def take(self, source: str, wanted: int, target: str = "") -> int:
+    # How late a granted reply may leave after its search (its MX delay
+    # aside): the pacing of a burst. A grant counts until its last reply
+    # can have left, so no two seconds' grants meet in one second on the
+    # wire.
+    SLACK = 0.05
+
+    def take(self, source: str, wanted: int, target: str = "", spread: float = 0.0) -> int:
         """
         How many of C{wanted} replies C{source} gets now (0 to C{wanted}).
 
         @param target: what was searched for (its ST).
+        @param spread: the replies go out over this many seconds (the
+            search's MX window).
         """
         now = self.clock.seconds()
         if source not in self._sources and len(self._sources) >= self.sources:
@@ -104,11 +112,12 @@ class SearchBudget:
             # Not asked lately: a whole answer.
             return min(wanted, max(self.capacity(), int(self.rate)))
         grants = entry.grants
-        while grants and grants[0][0] <= now - 1.0:
-            grants.popleft()
+        if any(t <= now - 1.0 for t, _ in grants):
+            grants = entry.grants = deque(g for g in grants if g[0] > now - 1.0)
         granted = max(0, min(wanted, int(self.rate) - sum(n for _, n in grants)))
         if granted:
-            grants.append((now, granted))
+            # Counted from when its last reply may leave.
+            grants.append((now + spread + self.SLACK, granted))
         return granted
 
     def _forget(self, now: float) -> None:
