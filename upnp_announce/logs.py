@@ -12,9 +12,10 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-__all__ = ["TOPICS", "enable", "enabled", "logger"]
+__all__ = ["TOPICS", "Sparse", "enable", "enabled", "logger"]
 
 # The topics, each a namespace upnp_announce.TOPIC.
 TOPICS = (
@@ -81,3 +82,46 @@ def logger(topic: str) -> Logger:
 
 enable(t for t in os.environ.get("UPNP_ANNOUNCE_DEBUG", "").split(",")
        if t.strip() in (*TOPICS, "all"))
+
+
+class Sparse:
+    """
+    Info lines that a peer can provoke (a refused request, a flood held to
+    its budget), each kind (C{key}) at most once every C{every} seconds;
+    the next line of a kind says how many were held back. At most C{keys}
+    kinds are remembered, so made-up ones cannot grow the table.
+    """
+
+    def __init__(
+        self, log: Logger, clock: IReactorTime, every: float = 10.0, keys: int = 256
+    ) -> None:
+        self.log = log
+        self.clock = clock
+        self.every = every
+        self.keys = keys
+        self._kinds: dict[str, tuple[float, int]] = {}
+
+    def info(self, key: str, format: str, **kwargs: Any) -> bool:
+        """
+        Log C{format} at info level unless a line of kind C{key} went out in
+        the last C{every} seconds.
+
+        @return: whether the line went out.
+        """
+        now = self.clock.seconds()
+        last = self._kinds.get(key)
+        if last is not None and now - last[0] < self.every:
+            self._kinds[key] = (last[0], last[1] + 1)
+            return False
+        if last is None and len(self._kinds) >= self.keys:
+            self._kinds = {k: v for k, v in self._kinds.items() if now - v[0] < self.every}
+            if len(self._kinds) >= self.keys:
+                return False
+        held = last[1] if last is not None else 0
+        if held:
+            format += " ({held} more like it in the last {since:.0f} s)"
+            kwargs.update(held=held, since=now - last[0] if last else self.every)
+        self._kinds[key] = (now, 0)
+        self.log.info(format, **kwargs)
+        return True
+

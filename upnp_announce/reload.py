@@ -213,6 +213,9 @@ class Reloader(Service):
 
         def failed(failure: Any) -> Any:
             self.log.failure("Reload failed", failure)
+            if self.systemd is not None:
+                # Running as before: systemd must not wait on a reload.
+                self.systemd.reloaded(f"reload failed: {failure.getErrorMessage()}")
             return failure
 
         return applying.addCallbacks(applied, failed)

@@ -1178,11 +1178,16 @@ def test_subscriptions_per_service_are_bounded(logged: list[dict[str, Any]]) -> 
     assert response.status == 503
     assert response.header(b"sid") is None
     assert len(rig.eventing.subscriptions) == 3
-    [line] = eventingLines(logged)
+    *added, line = eventingLines(logged)
     assert line == "SUBSCRIBE from 10.0.0.4 refused (503): 3 subscriptions already"
+    assert added == [
+        f"New subscriber {sid.decode()} to urn:schemas-example-com:serviceId:Thermo "
+        f"from 10.0.0.{n} for 1800 s" for n, sid in zip((1, 2, 3), sids) if sid
+    ]
     # Renewals still work; a place freed is taken again.
     assert rig.renew(sids[0] or b"", peer="10.0.0.1").status == 200
     assert rig.unsubscribe(sids[1], peer="10.0.0.2").status == 200
+    assert eventingLines(logged)[-1] == f"Subscriber {(sids[1] or b'').decode()} unsubscribed"
     assert rig.subscribe(peer="10.0.0.4").status == 200
 
 
@@ -1196,7 +1201,7 @@ def test_subscriptions_per_source_are_bounded(logged: list[dict[str, Any]]) -> N
     assert rig.subscribe().status == 200
     response = rig.subscribe()
     assert response.status == 503
-    [line] = eventingLines(logged)
+    [line] = [line for line in eventingLines(logged) if "refused" in line]
     assert line == (
         "SUBSCRIBE from 127.0.0.1 refused (503): 127.0.0.1 has 2 subscriptions already"
     )

@@ -33,7 +33,7 @@ from upnp_announce.wire.description import (
     RemoteService,
     parse_device_description,
 )
-from upnp_announce.wire.http import BodyTooLarge, BytesProducer, read_capped
+from upnp_announce.wire.http import BodyTooLarge, BytesProducer, quiet_pool, read_capped
 from upnp_announce.wire.scpd import parse_scpd
 
 __all__ = ["ControlPoint", "local_address_for"]
@@ -99,7 +99,7 @@ class ControlPoint:
         self.timeout = timeout
         self.pool: webclient.HTTPConnectionPool | None = None
         if agent is None:
-            self.pool = webclient.HTTPConnectionPool(reactor, persistent=True)
+            self.pool = quiet_pool(reactor)
             agent = webclient.Agent.usingEndpointFactory(
                 reactor, _Endpoints(reactor, timeout), pool=self.pool
             )

@@ -19,7 +19,7 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
 from upnp_announce.device.limits import Pacer, SearchBudget
-from upnp_announce.logs import logger
+from upnp_announce.logs import Sparse, logger
 from upnp_announce.model import Device
 from upnp_announce.netif import InterfaceAddress
 from upnp_announce.wire import ssdp
@@ -207,6 +207,7 @@ class SSDPServer:
         # jitter between our clock and the wire.
         self._pacer = Pacer(clock, self.sender.sendMulticast, burst=burst, window=0.011)
         self._pending: set[IDelayedCall] = set()
+        self._held = Sparse(self.log, clock)
         self._timers: set[IDelayedCall] = set()
         self._locations: dict[tuple[Binding, str], str] = {}
         self.running = False
@@ -404,8 +405,10 @@ class SSDPServer:
         window = 0.0 if unicast else min(search.mx or 0, MAX_MX)
         granted = self._budget.take(source[0], len(replies), search.st, window)
         if granted < len(replies):
-            self.log.debug("Search from {source}: {granted} of {wanted} replies (its budget)",
-                           source=source, granted=granted, wanted=len(replies))
+            self._held.info(
+                "budget", "Searches from {source} held to their budget: {granted} of "
+                "{wanted} replies", source=source[0], granted=granted, wanted=len(replies),
+            )
             replies = replies[:granted]
         if unicast:
             for advertised, reply in replies:

@@ -34,7 +34,7 @@ from upnp_announce.logs import logger
 from upnp_announce.model import Service
 from upnp_announce.settings import EventingSettings
 from upnp_announce.wire import gena
-from upnp_announce.wire.http import BodyTooLarge, BytesProducer, Leaf, read_capped
+from upnp_announce.wire.http import BodyTooLarge, BytesProducer, Leaf, quiet_pool, read_capped
 from upnp_announce.wire.xmlsafe import CONTENT_TYPE
 
 __all__ = [
@@ -186,6 +186,10 @@ class ServiceEventing:
             self.newSID(), callbacks, source, local, timeout, self.clock.seconds() + timeout
         )
         self.subscriptions[subscription.sid] = subscription
+        self.log.info(
+            "New subscriber {sid} to {service} from {source} for {timeout} s",
+            sid=subscription.sid, service=self.service.serviceId, source=source, timeout=timeout,
+        )
         if not self._sweeper.running:
             self._sweeper.start(SWEEP_INTERVAL, now=False)
         return subscription
@@ -203,7 +207,9 @@ class ServiceEventing:
         """
         @raise Refused: 412 for an unknown or expired SID.
         """
-        self._drop(self._find(sid))
+        subscription = self._find(sid)
+        self.log.info("Subscriber {sid} unsubscribed", sid=subscription.sid)
+        self._drop(subscription)
 
     def discard(self, subscription: Subscription) -> None:
         """
@@ -232,7 +238,7 @@ class ServiceEventing:
         """
         now = self.clock.seconds()
         for subscription in [s for s in self.subscriptions.values() if s.expires <= now]:
-            self.log.debug("Subscription {sid} expired", sid=subscription.sid)
+            self.log.info("Subscriber {sid} expired: not renewed", sid=subscription.sid)
             self._drop(subscription)
 
     def ready(self, subscription: Subscription) -> None:
@@ -616,12 +622,10 @@ class HTTPNotifier:
         self._agents: dict[str | None, tuple[Any, Any]] = {}
 
     def _agent(self, bindAddress: str | None) -> Any:
-        from twisted.web.client import Agent, HTTPConnectionPool
+        from twisted.web.client import Agent
 
         if bindAddress not in self._agents:
-            pool = HTTPConnectionPool(self.reactor, persistent=True)
-            pool.maxPersistentPerHost = 2
-            pool.cachedConnectionTimeout = 30
+            pool = quiet_pool(self.reactor, maxPersistentPerHost=2, cachedConnectionTimeout=30)
             agent = Agent.usingEndpointFactory(
                 self.reactor,
                 _CallbackEndpoints(self.reactor, bindAddress, self.settings.connectTimeout),

@@ -28,7 +28,7 @@ from upnp_announce.device.eventing import (
 from upnp_announce.device.page import EventStream, PageCall, PageFeed
 from upnp_announce.device.presentation import page_paths, presentation_page
 from upnp_announce.device.resources import FOREIGN_ORIGIN, NOT_FOUND, REFUSED, StaticBytes
-from upnp_announce.logs import enabled, logger
+from upnp_announce.logs import Sparse, enabled, logger
 from upnp_announce.model import Device
 from upnp_announce.settings import EventingSettings
 from upnp_announce.wire import description
@@ -193,6 +193,7 @@ class DeviceSite(server.Site):
             self.resource, parsePOSTFormSubmission=False, timeout=timeout, reactor=reactor
         )
         self.noisy = False
+        self._refusals = Sparse(self._log, self._clock)
 
     # -- one device (as before several) -----------------------------------------
 
@@ -379,8 +380,9 @@ class DeviceSite(server.Site):
         if host is not None and host.lower() not in self._hosts and not (
             host[:1] == b"[" and _canonical_ipv6(host) in self._hosts
         ):
-            self._log.debug(
-                "Refused a request for {host!r}: not one of our addresses", host=host
+            self._refusals.info(
+                "host", "Refused a request from {source} for Host {host}: not one of our "
+                "addresses", source=_source(request), host=_printable(host),
             )
             return REFUSED
         if request.method not in _SAFE:
@@ -388,8 +390,11 @@ class DeviceSite(server.Site):
             if origin is not None and not self._ours(origin):
                 # A page elsewhere drives the device through a visitor's
                 # browser (CSRF): control points send no Origin.
-                self._log.debug("Refused a {method} from origin {origin!r}",
-                                method=request.method, origin=origin)
+                self._refusals.info(
+                    "origin", "Refused a {method} from {source}: sent by a page of "
+                    "another origin, {origin}", method=_printable(request.method),
+                    source=_source(request), origin=_printable(origin),
+                )
                 return FOREIGN_ORIGIN
         return super().getResourceFor(request)  # type: ignore[no-any-return]
 
@@ -410,6 +415,21 @@ class DeviceSite(server.Site):
             return False
         host = origin[len(b"http://"):]
         return host in self._hosts or (host[:1] == b"[" and _canonical_ipv6(host) in self._hosts)
+
+
+def _source(request: IRequest) -> str:
+    address = request.getClientAddress()
+    return str(getattr(address, "host", address))
+
+
+def _printable(value: bytes, limit: int = 80) -> str:
+    """
+    A peer's bytes fit for one log line: decoded, control characters
+    escaped, cut at C{limit}.
+    """
+    text = value[:limit].decode("latin-1")
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    return text + ("..." if len(value) > limit else "")
 
 
 SERVER_BYTES = SERVER.encode("ascii")

@@ -24,6 +24,7 @@ __all__ = [
     "CappedBody",
     "Leaf",
     "method_not_allowed",
+    "quiet_pool",
     "read_capped",
 ]
 
@@ -156,3 +157,24 @@ def read_capped(response: Any, limit: int) -> defer.Deferred[bytes]:
     reader = _Capped(limit, done)
     response.deliverBody(reader)
     return done
+
+
+def quiet_pool(reactor: Any, **attributes: Any) -> Any:
+    """
+    A persistent C{HTTPConnectionPool} whose connections' factories do not
+    log "Starting factory <...>" lines (one per connection, object reprs
+    that tell a reader nothing).
+
+    @param attributes: set on the pool (C{maxPersistentPerHost}, ...).
+    """
+    from twisted.web.client import HTTPConnectionPool, _HTTP11ClientFactory
+
+    class _QuietFactory(_HTTP11ClientFactory):
+        noisy = False
+
+    pool = HTTPConnectionPool(reactor, persistent=True)
+    pool._factory = _QuietFactory
+    for name, value in attributes.items():
+        setattr(pool, name, value)
+    return pool
+
