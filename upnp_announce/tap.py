@@ -32,7 +32,7 @@ def _port(value: str) -> int:
 class Options(usage.Options):
     synopsis = (
         "--config FILE.ini [--config ...] [--config-dir DIR] [--interface NAME ...] "
-        "[--http-port N]"
+        "[--http-port N] [--debug TOPICS]"
     )
     longdesc = (
         "Run the UPnP root devices described by INI files (one device a file): "

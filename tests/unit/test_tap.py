@@ -128,3 +128,22 @@ def test_two_files_with_one_udn_is_a_usage_error(tmp_path) -> None:  # type: ign
 def test_an_empty_folder_is_a_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     message = exit_message("--config-dir", str(tmp_path))
     assert message == f"twistd upnp: there is no device: {tmp_path} holds no *.ini file"
+
+
+def test_debug_turns_on_topics_and_an_unknown_one_is_one_line() -> None:
+    from upnp_announce import logs
+
+    before = set(logs._enabled)
+    try:
+        options = tap.Options()
+        options.parseOptions(["--config", example("light.ini"), "--debug", "ssdp,http"])
+        assert logs.enabled("ssdp") and logs.enabled("http")
+        with pytest.raises(SystemExit) as e:
+            tap.Options().parseOptions(["--config", example("light.ini"), "--debug", "sdp"])
+        assert str(e.value.code) == (
+            "twistd upnp: there is no log topic 'sdp'; the topics are all, " + ", ".join(logs.TOPICS)
+        )
+    finally:
+        logs._enabled.clear()
+        logs._enabled.update(before)
+
