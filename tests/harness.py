@@ -31,7 +31,8 @@ def start_device(host: Host, config: str, interface: str, address: str) -> tuple
     """
     Start C{twistd upnp --config config} on C{interface}; its LOCATION.
     """
-    device, locations = start_twistd(host, config, interface)
+    # --debug http: the access log, which the tests read.
+    device, locations = start_twistd(host, config, interface, extra=["--debug", "http"])
     location = locations[interface]
     assert location.startswith(f"http://{address}:")
     return device, location

@@ -149,3 +149,17 @@ def test_the_access_log_is_a_debug_line_of_the_http_topic(
     MemoryHTTP(site).send(request())
     [line] = lines(logged, "upnp_announce.http")
     assert '"GET /description.xml HTTP/1.1" 200 ' in line
+
+
+def test_a_refused_soap_request_is_one_line_with_its_reason(
+    site: web.DeviceSite, logged: list[dict[str, Any]],
+) -> None:
+    for _ in range(3):
+        [response] = MemoryHTTP(site, peer="10.0.0.9").send(request(
+            b"POST", b"/svc/SwitchPower/control", headers={b"Content-Type": b"text/plain"},
+            body=b"x",
+        ))
+        assert response.status == 415
+    assert lines(logged, "upnp_announce.control") == [
+        "Refused a POST from 10.0.0.9 (415): SOAP control takes text/xml"
+    ]

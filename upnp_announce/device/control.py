@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET, Request
 
 from upnp_announce import datatypes
-from upnp_announce.logs import logger
+from upnp_announce.logs import Sparse, logger
 from upnp_announce.model import Action, Argument, Service, StateVariable, serves
 from upnp_announce.wire import soap
 from upnp_announce.wire.http import MAX_BODY, Leaf
@@ -223,6 +223,22 @@ class ControlResource(Leaf):
         super().__init__()
         self.invoker = invoker or ActionInvoker(service, clock, timeout=timeout)
         self.maxBody = maxBody
+        self._refusals = Sparse(self.log, clock)
+
+    def _refuse(self, request: Request, code: int, reason: str) -> bytes:
+        """
+        Refuse a request that is no SOAP call we take: C{code}, the reason
+        as the body, and a log line (one of a kind every ten seconds).
+        """
+        address = request.getClientAddress()
+        self._refusals.info(
+            str(code), "Refused a {method} from {source} ({code}): {reason}",
+            method=request.method.decode("latin-1")[:16], source=getattr(address, "host", address),
+            code=code, reason=reason,
+        )
+        request.setResponseCode(code)
+        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+        return (reason + "\n").encode()
 
     def render_POST(self, request: Request) -> bytes | int:
         return self._control(request, request.getHeader(b"soapaction"))
@@ -234,33 +250,26 @@ class ControlResource(Leaf):
         uri, _, rest = man.partition(";")
         prefix = rest.strip().partition("=")[2].strip()
         if uri.strip().strip('"') != _M_POST_MAN or not prefix.isdigit():
-            request.setResponseCode(400)
-            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-            return b"M-POST needs MAN: \"http://schemas.xmlsoap.org/soap/envelope/\"; ns=NN\n"
+            return self._refuse(
+                request, 400, 'M-POST needs MAN: "http://schemas.xmlsoap.org/soap/envelope/"; ns=NN'
+            )
         return self._control(request, request.getHeader(f"{prefix}-SOAPACTION".encode()))
 
     def _control(self, request: Request, soapAction: bytes | None) -> bytes | int:
         contentType = (request.getHeader(b"content-type") or b"text/xml").split(b";")[0]
         if contentType.strip().lower() not in _XML_TYPES:
-            request.setResponseCode(415)
-            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-            return b"SOAP control takes text/xml\n"
+            return self._refuse(request, 415, "SOAP control takes text/xml")
         content = request.content
         if content is None or getattr(content, "overflowed", False):
-            request.setResponseCode(413)
-            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-            return b"The request body is too large\n"
+            return self._refuse(request, 413, "The request body is too large")
         content.seek(0)
         body = content.read(self.maxBody + 1)
         if len(body) > self.maxBody:
-            request.setResponseCode(413)
-            return b""
+            return self._refuse(request, 413, "The request body is too large")
         try:
             call = soap.parse_request(body, maxBytes=self.maxBody)
         except soap.SOAPError as e:
-            request.setResponseCode(400)
-            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-            return f"Not a SOAP action call: {e}\n".encode()
+            return self._refuse(request, 400, f"Not a SOAP action call: {e}")
         result = self.invoker.invoke(parse_soapaction(soapAction), call)
         if isinstance(result, tuple):
             # Answered at once (most providers): no Deferred machinery.
