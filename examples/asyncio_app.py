@@ -48,6 +48,10 @@ async def main(config: str, interfaces: list[str]) -> int:
     except StartError as e:
         print(f"cannot start: {e}", file=sys.stderr)
         return 1
+    finally:
+        # Twisted's threads, if anything started them, must not keep the
+        # program from exiting.
+        aio.shutdown()
     print("stopped: byebye sent", flush=True)
     return 0
 

@@ -25,7 +25,9 @@ from typing import Any
 
 from upnp_announce.device.runner import UPnPService
 
-__all__ = ["ReactorError", "from_config", "install_reactor", "running", "start", "stop"]
+__all__ = [
+    "ReactorError", "from_config", "install_reactor", "running", "shutdown", "start", "stop",
+]
 
 
 class ReactorError(RuntimeError):
@@ -95,7 +97,12 @@ async def start(service: UPnPService, *, announced: bool = False) -> UPnPService
     install_reactor()
     service.startService()
     if announced:
-        await service.whenAnnounced().asFuture(asyncio.get_running_loop())
+        try:
+            await service.whenAnnounced().asFuture(asyncio.get_running_loop())
+        except asyncio.CancelledError:
+            # Given up on (a timeout, a signal): not left half-started.
+            await stop(service)
+            raise
     return service
 
 
@@ -105,7 +112,11 @@ async def stop(service: UPnPService) -> None:
     closed.
     """
     if service.running:
-        await service.stopService().asFuture(asyncio.get_running_loop())
+        # Shielded: a cancellation while the byebye goes out (a second
+        # Ctrl-C, a timeout) must not cut the stop short and leave its
+        # sockets open.
+        stopping = service.stopService().asFuture(asyncio.get_running_loop())
+        await asyncio.shield(stopping)
 
 
 @asynccontextmanager
@@ -115,8 +126,27 @@ async def running(service: UPnPService, *, announced: bool = False) -> AsyncIter
     has said byebye when the block is left (by an exception or a
     cancellation too).
     """
-    await start(service, announced=announced)
     try:
+        await start(service, announced=announced)
         yield service
     finally:
         await stop(service)
+
+
+def shutdown() -> None:
+    """
+    At the application's end, once its devices are stopped: stop Twisted's
+    thread pool, if anything started it (a provider's C{deferToThread}, a
+    host name the client resolved); its threads would keep the process
+    from exiting. The reactor stays installed on its loop: one event loop
+    a process.
+    """
+    if "twisted.internet.reactor" not in sys.modules:
+        return
+    from twisted.internet import reactor
+
+    if getattr(reactor, "threadpool", None) is not None:
+        # What the reactor's own shutdown does (which would also stop the
+        # application's loop).
+        reactor._stopThreadPool()  # type: ignore[attr-defined]
+

@@ -9,13 +9,15 @@ what matters, one readable line per event, and the chatter only on demand.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
+from twisted.logger import ILogObserver, Logger, LogLevel, eventAsText
+from zope.interface import provider
 
-__all__ = ["TOPICS", "Sparse", "enable", "enabled", "logger"]
+__all__ = ["TOPICS", "Sparse", "enable", "enabled", "journal_observer", "logger"]
 
 # The topics, each a namespace upnp_announce.TOPIC.
 TOPICS = (
@@ -87,41 +89,83 @@ enable(t for t in os.environ.get("UPNP_ANNOUNCE_DEBUG", "").split(",")
 class Sparse:
     """
     Info lines that a peer can provoke (a refused request, a flood held to
-    its budget), each kind (C{key}) at most once every C{every} seconds;
-    the next line of a kind says how many were held back. At most C{keys}
-    kinds are remembered, so made-up ones cannot grow the table.
+    its budget, subscribers coming and going), each kind (C{key}) at most
+    C{burst} times every C{every} seconds; the next line of a kind says how
+    many were held back. At most C{keys} kinds are remembered, so made-up
+    ones cannot grow the table.
     """
 
     def __init__(
-        self, log: Logger, clock: IReactorTime, every: float = 10.0, keys: int = 256
+        self, log: Logger, clock: IReactorTime, every: float = 10.0, keys: int = 256,
+        burst: int = 1,
     ) -> None:
         self.log = log
         self.clock = clock
         self.every = every
         self.keys = keys
-        self._kinds: dict[str, tuple[float, int]] = {}
+        self.burst = burst
+        # Per kind: when its window began, lines out in it, lines held.
+        self._kinds: dict[str, tuple[float, int, int]] = {}
 
     def info(self, key: str, format: str, **kwargs: Any) -> bool:
         """
-        Log C{format} at info level unless a line of kind C{key} went out in
-        the last C{every} seconds.
+        Log C{format} at info level unless C{burst} lines of kind C{key}
+        went out in the last C{every} seconds.
 
         @return: whether the line went out.
         """
         now = self.clock.seconds()
-        last = self._kinds.get(key)
-        if last is not None and now - last[0] < self.every:
-            self._kinds[key] = (last[0], last[1] + 1)
-            return False
-        if last is None and len(self._kinds) >= self.keys:
+        kind = self._kinds.get(key)
+        if kind is not None and now - kind[0] < self.every:
+            began, out, held = kind
+            if out >= self.burst:
+                self._kinds[key] = (began, out, held + 1)
+                return False
+            self._kinds[key] = (began, out + 1, held)
+            self.log.info(format, **kwargs)
+            return True
+        if kind is None and len(self._kinds) >= self.keys:
             self._kinds = {k: v for k, v in self._kinds.items() if now - v[0] < self.every}
             if len(self._kinds) >= self.keys:
                 return False
-        held = last[1] if last is not None else 0
-        if held:
+        if kind is not None and kind[2]:
             format += " ({held} more like it in the last {since:.0f} s)"
-            kwargs.update(held=held, since=now - last[0] if last else self.every)
-        self._kinds[key] = (now, 0)
+            kwargs.update(held=kind[2], since=now - kind[0])
+        self._kinds[key] = (now, 1, 0)
         self.log.info(format, **kwargs)
         return True
+
+
+# syslog priorities (RFC 5424) for the journal's "<N>" line prefixes.
+_PRIORITIES = {
+    LogLevel.debug: 7, LogLevel.info: 6, LogLevel.warn: 4, LogLevel.error: 3,
+    LogLevel.critical: 2,
+}
+
+
+def journal_observer(stream: Any = None) -> ILogObserver:
+    """
+    A log observer for systemd's journal (C{twistd --logger
+    upnp_announce.logs.journal_observer}): each line on standard output
+    with its syslog priority as a C{<N>} prefix, which journald reads
+    (C{journalctl -p warning} then shows warnings and errors), and no
+    timestamp (the journal has its own).
+
+    @param stream: where to write; by default the process's standard
+        output as it was before twistd redirected it into the log.
+    """
+    out: Any = stream if stream is not None else sys.__stdout__
+
+    @provider(ILogObserver)
+    def observe(event: dict[str, Any]) -> None:
+        priority = _PRIORITIES.get(event.get("log_level", LogLevel.info), 6)
+        if event.get("isError") or event.get("log_failure") is not None:
+            priority = min(priority, 3)
+        text = eventAsText(event, includeTraceback=True, includeTimestamp=False,
+                           includeSystem=True)
+        prefix = f"<{priority}>"
+        out.write("".join(f"{prefix}{line}\n" for line in text.splitlines()))
+        out.flush()
+
+    return cast(ILogObserver, observe)
 

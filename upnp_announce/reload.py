@@ -156,7 +156,8 @@ class Reloader(Service):
 
     def _hangup(self, signum: int, frame: object) -> None:
         # A signal handler does no more than hand over to the reactor.
-        self.reactor.callFromThread(self.reload)
+        # (A failed reload is logged by it; nothing waits for its result.)
+        self.reactor.callFromThread(lambda: self.reload().addErrback(lambda _: None))
 
     def reload(self) -> defer.Deferred[dict[str, list[str]]]:
         """
@@ -168,6 +169,16 @@ class Reloader(Service):
                       count=len(self.sources.paths()))
         if self.systemd is not None:
             self.systemd.reloading()
+        return defer.maybeDeferred(self._reload).addErrback(self._failed)
+
+    def _failed(self, failure: Any) -> Any:
+        self.log.failure("Reload failed; the devices run as they were", failure)
+        if self.systemd is not None:
+            # Running as before: systemd must not wait on a reload.
+            self.systemd.reloaded(f"reload failed: {failure.getErrorMessage()}")
+        return failure
+
+    def _reload(self) -> defer.Deferred[dict[str, list[str]]]:
         loaded = self.sources.load()
         devices: dict[str, Device] = {}
         texts: dict[str, bytes] = {}
@@ -189,11 +200,13 @@ class Reloader(Service):
                               path=path)
         kept: dict[str, Device] = {}
         seen: dict[str, str] = {}
+        clashing = 0
         for path, device in devices.items():
             first = seen.setdefault(device.UDN.lower(), path)
             if first != path:
                 self.log.error("Reload: {path}: UDN {udn} is also the UDN of a device of {first}; "
                                "left out", path=path, udn=device.UDN, first=first)
+                clashing += 1
                 continue
             kept[path] = device
         applying = self.service.setDevices(list(kept.values()))
@@ -204,18 +217,11 @@ class Reloader(Service):
             summary = (
                 f"reloaded: {len(report['added'])} added, {len(report['removed'])} removed, "
                 f"{len(report['changed'])} changed, {len(report['unchanged'])} unchanged, "
-                f"{len(loaded.errors)} not loaded"
+                f"{len(loaded.errors) + clashing} not loaded"
             )
             self.log.info("{summary}", summary=summary[0].upper() + summary[1:])
             if self.systemd is not None:
                 self.systemd.reloaded(summary)
             return report
 
-        def failed(failure: Any) -> Any:
-            self.log.failure("Reload failed", failure)
-            if self.systemd is not None:
-                # Running as before: systemd must not wait on a reload.
-                self.systemd.reloaded(f"reload failed: {failure.getErrorMessage()}")
-            return failure
-
-        return applying.addCallbacks(applied, failed)
+        return applying.addCallback(applied)

@@ -118,7 +118,15 @@ class SystemdNotify(Service):
                     STATUS="reloading")
 
     def reloaded(self, summary: str) -> None:
-        self.notify(READY=1, STATUS=f"{self.upnp.statusLine()}; {summary}")
+        """
+        The reload is over: C{READY=1} again, unless the device was not
+        ready before it (no alive set out yet: READY comes with the first).
+        """
+        status = f"{self.upnp.statusLine()}; {summary}"
+        if self.ready:
+            self.notify(READY=1, STATUS=status)
+        else:
+            self.notify(STATUS=status)
 
     def stopService(self) -> Any:
         self._stopping()

@@ -73,3 +73,72 @@ def test_another_reactor_installed_first_is_a_clear_error() -> None:
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Twisted's reactor is already installed (EPollReactor)")
+
+
+def test_cancelled_while_waiting_for_its_first_announcement_it_is_stopped() -> None:
+    # An interface that is not there: the device waits for it, and the
+    # wait is given up.
+    result = run(f"""
+        import asyncio
+        from upnp_announce import aio
+
+        async def main():
+            device = aio.from_config({example("light.ini")!r}, interfaces=["nosuch0"])
+            try:
+                async with asyncio.timeout(1):
+                    async with aio.running(device, announced=True):
+                        print("never")
+            except TimeoutError:
+                print("timed out")
+            print("running" if device.running else "stopped")
+
+        asyncio.run(main())
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["timed out", "stopped"]
+
+
+def test_a_stop_that_is_cancelled_still_finishes() -> None:
+    result = run(f"""
+        import asyncio
+        from upnp_announce import aio
+
+        async def main():
+            device = aio.from_config({example("light.ini")!r}, interfaces=["lo"])
+            from twisted.internet import reactor
+            before = len(reactor.getReaders())  # (the reactor's own waker)
+            await aio.start(device)
+            stopping = asyncio.ensure_future(aio.stop(device))
+            await asyncio.sleep(0)
+            stopping.cancel()
+            try:
+                await stopping
+            except asyncio.CancelledError:
+                print("cancelled")
+            await asyncio.sleep(1)
+            print("running" if device.running else "stopped", len(reactor.getReaders()) - before)
+
+        asyncio.run(main())
+    """)
+    assert result.returncode == 0, result.stderr
+    # Stopped all the same: no socket left open.
+    assert result.stdout.splitlines() == ["cancelled", "stopped 0"]
+
+
+def test_shutdown_lets_the_program_exit_after_twisted_used_threads() -> None:
+    result = run("""
+        import asyncio
+        from upnp_announce import aio
+
+        async def main():
+            aio.install_reactor()
+            from twisted.internet.threads import deferToThread
+            loop = asyncio.get_running_loop()
+            print(await deferToThread(lambda: 6 * 7).asFuture(loop))
+            aio.shutdown()
+
+        asyncio.run(main())
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "42\n"
+

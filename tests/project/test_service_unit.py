@@ -70,20 +70,30 @@ def test_the_unit_runs_sandboxed_as_a_user_of_its_own() -> None:
     }
     # The device reads /proc/net/if_inet6 (tentative IPv6 addresses).
     assert "ProcSubset" not in service
+    # A call the filter misses fails; it does not kill the daemon.
+    assert one(service, "SystemCallErrorNumber") == "EPERM"
+    # Restarts are bounded.
+    unit = settings()["Unit"]
+    assert int(one(unit, "StartLimitBurst")) <= 10
 
 
 def test_its_command_line_is_one_twistd_accepts(tmp_path: Path) -> None:
     argv = shlex.split(one(settings()["Service"], "ExecStart"))
     assert argv[0].endswith("/bin/twistd")
-    # In the foreground (systemd watches the process), logging to the journal.
-    assert argv[1:4] == ["--nodaemon", "--pidfile=", "--logfile=-"]
-    assert argv[4] == "upnp"
+    # In the foreground (systemd watches the process), logging to the
+    # journal with each line's priority.
+    assert argv[1:5] == ["--nodaemon", "--pidfile=", "--logger",
+                         "upnp_announce.logs.journal_observer"]
+    from twisted.python.reflect import namedAny
+
+    assert callable(namedAny(argv[4]))
+    assert argv[5] == "upnp"
     folder = argv[argv.index("--config-dir") + 1]
     assert folder == "/etc/upnp-announce"
     assert one(settings()["Service"], "ConfigurationDirectory") == "upnp-announce"
     shutil.copy(example("light.ini"), tmp_path)
     options = tap.Options()
-    options.parseOptions([str(tmp_path) if a == folder else a for a in argv[5:]])
+    options.parseOptions([str(tmp_path) if a == folder else a for a in argv[6:]])
     assert [c.device.friendlyName for c in options["first"].configs.values()] == ["Kitchen light"]
 
 

@@ -392,7 +392,10 @@ def test_changes_are_serialised_and_none_is_half_applied(rigs: Any) -> None:
     rig.run(0.5)
     assert sorted(done) == ["added c", "removed a"]
     applied = [line for line in rig.logged if line.startswith(("Serving Light", "No longer"))]
-    assert applied[-2:] == [f"No longer serving Light 0 ({a.UDN})", f"Serving Light 2 ({c.UDN})"]
+    assert applied[-2:] == [
+        f"No longer serving Light 0 ({a.UDN})",
+        f"Serving Light 2 ({c.UDN}) at http://192.0.2.7:8000/{c.UDN[5:]}/description.xml",
+    ]
     failures: list[Any] = []
     rig.service.addDevice(b).addErrback(failures.append)
     rig.run(0.1)
@@ -536,6 +539,55 @@ def test_sighup_reloads(rigs: Any, folder: Path) -> None:
     assert len(rig.service.devices) == 2
     rig.service.stopService()
     assert signal.getsignal(signal.SIGHUP) is not reloader._hangup
+
+
+class Told:
+    """
+    What a Reloader tells systemd.
+    """
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def reloading(self) -> None:
+        self.said.append("reloading")
+
+    def reloaded(self, summary: str) -> None:
+        self.said.append(summary)
+
+
+def test_systemd_hears_a_reload_end_even_when_it_fails(
+    rigs: Any, folder: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write(folder, "a.ini", "Light A", "A")
+    rig, reloader = reloading(rigs, folder)
+    told = reloader.systemd = Told()
+    reloader.reload()
+    rig.run(1)
+    assert told.said == [
+        "reloading", "reloaded: 0 added, 0 removed, 0 changed, 1 unchanged, 0 not loaded",
+    ]
+
+    def broken() -> None:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(reloader.sources, "load", broken)
+    failures: list[Any] = []
+    reloader.reload().addErrback(failures.append)
+    assert told.said[-2:] == ["reloading", "reload failed: the disk is on fire"]
+    assert len(failures) == 1
+    assert [d.friendlyName for d in rig.service.devices] == ["Light A"]
+
+
+def test_a_udn_clash_on_reload_counts_as_not_loaded(rigs: Any, folder: Path) -> None:
+    write(folder, "a.ini", "Light A", "A")
+    rig, reloader = reloading(rigs, folder)
+    told = reloader.systemd = Told()
+    (folder / "b.ini").write_text((folder / "a.ini").read_text().replace("Light A", "Light B")
+                                  + f"udn = {rig.service.devices[0].UDN}\n")
+    reloader.reload()
+    rig.run(1)
+    assert told.said[-1].endswith("1 unchanged, 1 not loaded")
 
 
 def test_clashes_between_files(tmp_path: Path) -> None:

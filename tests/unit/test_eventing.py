@@ -1390,3 +1390,23 @@ def test_a_callback_with_a_zone_is_refused() -> None:
     assert policy.check("<http://[fe80::2]:80/x>", "fe80::2", "fe80::1%eth0") == (
         "http://[fe80::2]:80/x",
     )
+
+
+def test_a_peer_subscribing_in_a_loop_cannot_flood_the_log(logged: list[dict[str, Any]]) -> None:
+    rig = Rig()
+    for _ in range(60):
+        sid = rig.subscribe().header(b"sid")
+        assert rig.unsubscribe(sid).status == 200
+    for _ in range(60):
+        assert rig.subscribe(nt="upnp:nope").status == 412
+    lines = eventingLines(logged)
+    # Twenty of each kind in ten seconds, and one refusal of a kind.
+    assert sum(line.startswith("New subscriber") for line in lines) == 20
+    assert sum(line.endswith(" unsubscribed") for line in lines) == 20
+    assert [line for line in lines if "refused" in line] == [
+        "SUBSCRIBE from 127.0.0.1 refused (412): NT is 'upnp:nope', not upnp:event"
+    ]
+    # Ten seconds later the next line says how many were held back.
+    rig.clock.advance(10)
+    rig.subscribe()
+    assert eventingLines(logged)[-1].endswith("(40 more like it in the last 10 s)")

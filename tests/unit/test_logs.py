@@ -163,3 +163,34 @@ def test_a_refused_soap_request_is_one_line_with_its_reason(
     assert lines(logged, "upnp_announce.control") == [
         "Refused a POST from 10.0.0.9 (415): SOAP control takes text/xml"
     ]
+
+
+def test_the_journal_observer_prefixes_each_line_with_its_priority() -> None:
+    import io
+
+    from twisted.logger import Logger, globalLogPublisher
+
+    out = io.StringIO()
+    observer = logs.journal_observer(out)
+    globalLogPublisher.addObserver(observer)
+    try:
+        log = Logger(namespace="upnp_announce.device")
+        log.info("Serving {name}", name="Kitchen light")
+        log.warn("Waiting for {what}", what="eth0")
+        log.error("Reload: {problem}", problem="a.ini:3: bad")
+        try:
+            1 / 0
+        except ZeroDivisionError:
+            log.failure("A provider failed")
+    finally:
+        globalLogPublisher.removeObserver(observer)
+    lines = out.getvalue().splitlines()
+    assert lines[:4] == [
+        "<6>[upnp_announce.device#info] Serving Kitchen light",
+        "<4>[upnp_announce.device#warn] Waiting for eth0",
+        "<3>[upnp_announce.device#error] Reload: a.ini:3: bad",
+        "<2>[upnp_announce.device#critical] A provider failed",
+    ]
+    # The traceback too, each of its lines at the same priority.
+    assert len(lines) > 5 and all(line.startswith("<2>") for line in lines[4:])
+    assert "ZeroDivisionError" in lines[-1]

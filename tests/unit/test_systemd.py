@@ -149,3 +149,14 @@ def test_a_socket_that_fails_is_given_up_after_one_warning() -> None:
     assert len(tries) == 1
     [warning] = [e for e in logged if e.get("log_namespace") == "upnp_announce.systemd"]
     assert "Cannot tell systemd" in warning["log_format"]
+
+
+def test_a_reload_before_the_first_announcement_is_no_readiness() -> None:
+    served, notify, sent = started()
+    notify.reloading()
+    notify.reloaded("reloaded: 0 added, 0 removed, 1 changed, 0 unchanged, 0 not loaded")
+    assert not any(b"READY" in m for m in sent)
+    assert sent[-1].startswith(b"STATUS=1 device, waiting for a usable address")
+    served.announced.callback(None)
+    assert sent[-1].startswith(b"READY=1\n")
+

@@ -498,7 +498,13 @@ class SSDPServer:
         """
         if self._announced:
             return defer.succeed(None)
-        d: defer.Deferred[None] = defer.Deferred()
+
+        def cancel(d: defer.Deferred[None]) -> None:
+            # No longer waited for: not fired later.
+            if d in self._whenAnnounced:
+                self._whenAnnounced.remove(d)
+
+        d: defer.Deferred[None] = defer.Deferred(cancel)
         self._whenAnnounced.append(d)
         return d
 

@@ -29,8 +29,7 @@ from twisted.web.server import Request
 from zope.interface import implementer
 
 from upnp_announce import datatypes
-from upnp_announce.device.limits import RateLimit
-from upnp_announce.logs import logger
+from upnp_announce.logs import Sparse, logger
 from upnp_announce.model import Service
 from upnp_announce.settings import EventingSettings
 from upnp_announce.wire import gena
@@ -153,6 +152,9 @@ class ServiceEventing:
         self._sweeper.clock = clock
         self._stopWatching: Callable[[], None] | None = None
         self.stopped = False
+        # Subscribers coming and going: every one shown, up to 20 a kind in
+        # ten seconds (a peer subscribing in a loop cannot flood the log).
+        self._comings = Sparse(self.log, clock, burst=20)
         provider = service.provider
         if provider is not None and self.variables:
             self._stopWatching = provider.watch(self.changed)
@@ -186,8 +188,8 @@ class ServiceEventing:
             self.newSID(), callbacks, source, local, timeout, self.clock.seconds() + timeout
         )
         self.subscriptions[subscription.sid] = subscription
-        self.log.info(
-            "New subscriber {sid} to {service} from {source} for {timeout} s",
+        self._comings.info(
+            "new", "New subscriber {sid} to {service} from {source} for {timeout} s",
             sid=subscription.sid, service=self.service.serviceId, source=source, timeout=timeout,
         )
         if not self._sweeper.running:
@@ -208,7 +210,7 @@ class ServiceEventing:
         @raise Refused: 412 for an unknown or expired SID.
         """
         subscription = self._find(sid)
-        self.log.info("Subscriber {sid} unsubscribed", sid=subscription.sid)
+        self._comings.info("gone", "Subscriber {sid} unsubscribed", sid=subscription.sid)
         self._drop(subscription)
 
     def discard(self, subscription: Subscription) -> None:
@@ -238,7 +240,8 @@ class ServiceEventing:
         """
         now = self.clock.seconds()
         for subscription in [s for s in self.subscriptions.values() if s.expires <= now]:
-            self.log.info("Subscriber {sid} expired: not renewed", sid=subscription.sid)
+            self._comings.info("expired", "Subscriber {sid} expired: not renewed",
+                               sid=subscription.sid)
             self._drop(subscription)
 
     def ready(self, subscription: Subscription) -> None:
@@ -530,19 +533,19 @@ class EventResource(Leaf):
         super().__init__()
         self.eventing = eventing
         self.policy = policy or CallbackPolicy(eventing.settings.callbacks, networks)
-        self._complaints = RateLimit(eventing.clock, 10)
+        self._complaints = Sparse(self.log, eventing.clock)
 
     def _answer(self, request: Request, status: int, reason: str) -> bytes:
         request.setResponseCode(status)
-        # At most ten lines a second: a hostile peer cannot flood the log.
-        if not self._complaints.allow("", 1):
-            return b""
-        self.log.info(
+        # One line of a kind every ten seconds: a hostile peer cannot flood
+        # the log.
+        self._complaints.info(
+            f"{request.method[:16]!r} {status}",
             "{method} from {source} refused ({status}): {reason}",
             method=request.method.decode("ascii"),
             source=request.getClientAddress().host,
             status=status,
-            reason=reason,
+            reason=reason[:200],
         )
         return b""
 
@@ -561,7 +564,8 @@ class EventResource(Leaf):
                 subscription = self.eventing.renew(sid.decode("latin-1"), asked)
             else:
                 if nt is None or nt.strip() != b"upnp:event":
-                    raise Refused(412, f"NT is {nt!r}, not upnp:event")
+                    raise Refused(412, "no NT" if nt is None
+                                  else f"NT is {nt[:60].decode('latin-1')!r}, not upnp:event")
                 if callback is None:
                     raise Refused(412, "no CALLBACK")
                 source = request.getClientAddress().host

@@ -276,7 +276,12 @@ class UPnPService(MultiService):
         """
         if self.ssdp is not None:
             return self.ssdp.whenAnnounced()
-        d: defer.Deferred[None] = defer.Deferred()
+
+        def cancel(d: defer.Deferred[None]) -> None:
+            if d in self._announcedWaiters:
+                self._announcedWaiters.remove(d)
+
+        d: defer.Deferred[None] = defer.Deferred(cancel)
         self._announcedWaiters.append(d)
         return d
 
@@ -335,7 +340,11 @@ class UPnPService(MultiService):
         served = self.site.addDevice(device, base_for(device) if base is None else base)
         if self.ssdp is not None:
             self.ssdp.addDevice(advertised(served))
-        self.log.info("Serving {name} ({udn})", name=device.friendlyName, udn=device.UDN)
+        where = self.locations(device.UDN)
+        self.log.info(
+            "Serving {name} ({udn}) at {where}", name=device.friendlyName, udn=device.UDN,
+            where=", ".join(where) if where else "its addresses, once there are any",
+        )
         self._statusChanged()
         return defer.succeed(None)
 
@@ -532,6 +541,10 @@ class UPnPService(MultiService):
         self.bindings = ()
         self.site.stopEventing()
         stopped = ssdpServer.stop() if ssdpServer is not None else defer.succeed(None)
+        if ssdpServer is not None:
+            stopped.addCallback(lambda _: self.log.info(
+                "Stopped serving {name}: byebye sent", name=self.names()
+            ))
 
         def close(_: object) -> defer.Deferred[Any]:
             closing = [port.stopListening for port in ports]

@@ -398,6 +398,11 @@ class DeviceSite(server.Site):
                 return FOREIGN_ORIGIN
         return super().getResourceFor(request)  # type: ignore[no-any-return]
 
+    def logPrefix(self) -> str:
+        # Twisted's port says "<this> starting on PORT" and "(TCP Port PORT
+        # Closed)": a name, not the class's.
+        return "UPnP HTTP server"
+
     def log(self, request: Any) -> None:
         """
         The access log: one debug line a request, only while the C{http}
