@@ -82,8 +82,22 @@ def logger(topic: str) -> Logger:
     return _TopicLogger(topic)
 
 
-enable(t for t in os.environ.get("UPNP_ANNOUNCE_DEBUG", "").split(",")
-       if t.strip() in (*TOPICS, "all"))
+def _from_environment(value: str) -> list[str]:
+    """
+    Turn on the topics C{$UPNP_ANNOUNCE_DEBUG} names; the unknown ones it
+    names (a typo must not pass unseen, nor stop the program).
+    """
+    wanted = [t.strip() for t in value.split(",") if t.strip()]
+    enable(t for t in wanted if t in (*TOPICS, "all"))
+    return [t for t in wanted if t not in (*TOPICS, "all")]
+
+
+_unknown = _from_environment(os.environ.get("UPNP_ANNOUNCE_DEBUG", ""))
+if _unknown:
+    logger("device").warn(
+        "UPNP_ANNOUNCE_DEBUG names no log topic {unknown}; the topics are all, {topics}",
+        unknown=", ".join(_unknown), topics=", ".join(TOPICS),
+    )
 
 
 class Sparse:

@@ -194,3 +194,9 @@ def test_the_journal_observer_prefixes_each_line_with_its_priority() -> None:
     # The traceback too, each of its lines at the same priority.
     assert len(lines) > 5 and all(line.startswith("<2>") for line in lines[4:])
     assert "ZeroDivisionError" in lines[-1]
+
+
+def test_the_environment_turns_topics_on_and_names_the_unknown_ones(topics: None) -> None:
+    logs._enabled.discard("page")
+    assert logs._from_environment(" page, sdp ,,") == ["sdp"]
+    assert logs.enabled("page")
