@@ -23,7 +23,7 @@ from upnp_announce.wire.http import MAX_BODY, CappedBody, Leaf
 if TYPE_CHECKING:
     from upnp_announce.client.controlpoint import ControlPoint
 
-__all__ = ["EventListener", "EventSubscription"]
+__all__ = ["CappedSite", "EventListener", "EventSubscription"]
 
 
 class EventListener:
@@ -36,7 +36,7 @@ class EventListener:
         self.address = address
         self.subscriptions: dict[str, EventSubscription] = {}
         self.early: dict[str, list[tuple[int, dict[str, str]]]] = {}
-        self.site = _ListenerSite(_NotifyResource(self), timeout=60)
+        self.site = CappedSite(_NotifyResource(self), timeout=60)
         self.site.noisy = False
         self.port: Any = None
 
@@ -66,9 +66,10 @@ class EventListener:
         return defer.maybeDeferred(port.stopListening)
 
 
-class _ListenerSite(server.Site):
+class CappedSite(server.Site):
     """
-    NOTIFY bodies are kept in memory up to 64 KB and no further.
+    A site for NOTIFYs: bodies are kept in memory up to 64 KB and no
+    further.
     """
 
     def getContentFile(self, length: int | None) -> CappedBody:
