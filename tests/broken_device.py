@@ -50,6 +50,7 @@ HOSTILE = ("huge", "slow", "malformed", "html", "flood")
 # action: (in-arguments, out-arguments)
 ACTIONS = {
     "GetStatus": ((), ("ResultStatus",)),
+    "GetTarget": ((), ("RetTargetValue",)),
     "SetTarget": (("NewTargetValue",), ()),
     "GetChannelName": (("Channel",), ("Name",)),
 }
@@ -97,6 +98,8 @@ def _scpd(defect: str) -> bytes:
 <scpd xmlns="urn:schemas-upnp-org:service-1-0" configId="{CONFIG_ID}">
 <specVersion><major>1</major><minor>1</minor></specVersion><actionList>
 <action><name>GetStatus</name><argumentList>{argument("ResultStatus", "out", related)}
+</argumentList></action>
+<action><name>GetTarget</name><argumentList>{argument("RetTargetValue", "out", "Target")}
 </argumentList></action>
 <action><name>SetTarget</name><argumentList>{argument("NewTargetValue", "in", "Target")}
 </argumentList></action>
@@ -279,6 +282,8 @@ class BrokenDevice(resource.Resource):
         if name == "GetStatus":
             out = "State" if self.defect == "CTRL-ANSWER" else outs[0]
             return _answer(name, [(out, "1" if self.status else "0")])
+        if name == "GetTarget":
+            return _answer(name, [(outs[0], "1" if self.status else "0")])
         if name == "GetChannelName":
             return _answer(name, [(outs[0], f"Channel {values.get('Channel', 0)}")])
         self.status = bool(values.get("NewTargetValue", False))

@@ -216,6 +216,10 @@ async def _subscribed(
         verdicts.fail("EVT-RENEW", f"a renewal was answered HTTP {status}")
     elif renewed and renewed != sid:
         verdicts.fail("EVT-RENEW", f"a renewal gave the SID {renewed[:60]!r}, not {sid}")
+        # Go on with the SID the device now knows (and end it).
+        session.live.discard(sid)
+        sid = renewed
+        session.live.add(sid)
     else:
         verdicts.ok("EVT-RENEW", "")
         _timeout(verdicts, first_header(answer, b"timeout"), "renewal")
@@ -367,11 +371,12 @@ async def _sequence(probe: Probe, verdicts: Verdicts, session: _Session) -> None
                 verdicts.fail("EVT-SEQ", f"{action.name}({argument}={new}) changed the evented "
                               f"{variable.name} without an event")
             continue
-        seqs = [e.seq for e in session.listener.of("main")]
-        wanted = [str(n) for n in range(len(seqs))]
-        verdicts.check("EVT-SEQ", [] if seqs[:len(later) + 1] == wanted[:len(later) + 1] else [
-            f"after {action.name}, SEQs {', '.join(seqs[:6])}, not {', '.join(wanted[:6])}"],
-            f"{action.name}({argument}={new}) evented with SEQ 1, then set back")
+        seqs = [e.seq for e in session.listener.of("main")][max(0, before - 1):]
+        steps = [a.isdigit() and b.isdigit() and gena.next_seq(int(a)) == int(b)
+                 for a, b in zip(seqs, seqs[1:])]
+        verdicts.check("EVT-SEQ", [] if all(steps) else [
+            f"after {action.name}, SEQs {', '.join(s[:12] for s in seqs[:6])}: not each the "
+            "next"], f"{action.name}({argument}={new}) evented with the next SEQ, then set back")
         return
     verdicts.skip("EVT-SEQ", "no Set... action whose change could be seen and set back")
 

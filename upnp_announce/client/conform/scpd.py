@@ -48,6 +48,7 @@ async def check(probe: Probe, verdicts: Verdicts) -> None:
     services = probe.loaded.services
     if probe.loaded.remote is None:
         return
+    read = 0
     for service in services:
         where = service.remote.serviceId or service.remote.serviceType
         document = service.document
@@ -59,6 +60,7 @@ async def check(probe: Probe, verdicts: Verdicts) -> None:
             verdicts.fail("SCPD-FETCH", f"{where}: the root is {root.tag}, not "
                           f"{{{SERVICE_NS}}}scpd")
         verdicts.ok("SCPD-FETCH", f"{len(services)} service(s)")
+        read += 1
         variables = _variables(verdicts, where, root)
         _actions(verdicts, where, root, variables)
         evented = any(variables.values())
@@ -66,12 +68,12 @@ async def check(probe: Probe, verdicts: Verdicts) -> None:
             verdicts.fail("SCPD-EVENTED", f"{where} has evented variables and no eventSubURL")
         elif not evented and service.remote.eventSubURL:
             verdicts.warn("SCPD-EVENTED", f"{where} has an eventSubURL and no evented variable")
-        verdicts.ok("SCPD-EVENTED", "eventSubURLs match the evented variables")
-    if not services:
-        verdicts.skip("SCPD-FETCH", "the device has no services")
-    for id in ("SCPD-TYPES", "SCPD-ACTIONS", "SCPD-RELATED", "SCPD-VALUES"):
-        if services:
-            verdicts.ok(id, f"{len(services)} service(s)")
+    for id in ("SCPD-FETCH", "SCPD-TYPES", "SCPD-ACTIONS", "SCPD-RELATED", "SCPD-VALUES",
+               "SCPD-EVENTED"):
+        if read:
+            verdicts.ok(id, f"{read} service(s)")
+        else:
+            verdicts.skip(id, "no service description to read")
 
 
 def _variables(verdicts: Verdicts, where: str, root: etree._Element) -> dict[str, bool]:

@@ -17,7 +17,7 @@ from twisted.internet.protocol import DatagramProtocol
 from upnp_announce.client.conform.catalog import Verdicts
 from upnp_announce.client.conform.description import config_id, spec_version
 from upnp_announce.client.conform.probe import Probe
-from upnp_announce.model import serves, split_type
+from upnp_announce.model import split_type
 from upnp_announce.wire import ssdp
 from upnp_announce.wire.description import RemoteDevice
 
@@ -135,9 +135,10 @@ async def search(
     return {st: c.replies for st, c in collectors.items()}
 
 
-async def malformed(probe: Probe) -> bool:
+async def malformed(probe: Probe, target: str) -> bool:
     """
-    Send malformed searches, then a good one: whether it is still answered.
+    Send malformed searches, then a good one for C{target} (answered
+    before): whether it is still answered.
     """
     collector = _Collector()
     port = _listen(probe, collector)
@@ -147,11 +148,11 @@ async def malformed(probe: Probe) -> bool:
             port.write(datagram.replace(b"%(host)s", _hostPort(probe).encode()), destination)
         await probe.waitFor(lambda: False, GRACE)
         collector.replies.clear()
-        good = ssdp.msearch(st=ssdp.ROOTDEVICE, mx=None, host=_hostPort(probe))
+        good = ssdp.msearch(st=target, mx=None, host=_hostPort(probe))
         port.write(good, destination)
 
         def answered() -> bool:
-            return any(st == ssdp.ROOTDEVICE for st, _ in _distinct(collector.replies))
+            return any(st == target for st, _ in _distinct(collector.replies))
 
         if not await probe.waitFor(answered, min(1.0, probe.timeout / 2)):
             port.write(good, destination)
@@ -194,12 +195,21 @@ def _distinct(replies: Iterable[bytes]) -> dict[tuple[str, str], dict[str, str]]
 
 def _owners(root: RemoteDevice, st: str) -> set[str]:
     """
-    The UDNs (lowercased) that may send a reply with ST C{st}.
+    The UDNs (lowercased) that may send a reply with ST C{st}: the root
+    device for upnp:rootdevice, else the devices with that device or
+    service type (at any version: what version is answered is
+    SSDP-VERSION's business).
     """
     if st.lower() == ssdp.ROOTDEVICE:
         return {root.UDN.lower()}
+    name = split_type(st)
+
+    def same(t: str) -> bool:
+        mine = split_type(t)
+        return mine is not None and name is not None and mine[0] == name[0]
+
     return {d.UDN.lower() for d in root.allDevices()
-            if serves(d.deviceType, st) or any(serves(s.serviceType, st) for s in d.services)}
+            if same(d.deviceType) or any(same(s.serviceType) for s in d.services)}
 
 
 def judge(
@@ -371,7 +381,11 @@ async def check(probe: Probe, verdicts: Verdicts) -> None:
     replies = await search(probe, plan.searches, counts)
     judge(verdicts, root, plan, replies, host=probe.host, location=probe.location,
           spec=spec_version(document.root), configId=config_id(document.root))
-    if await malformed(probe):
+    answered = [st for st in (root.UDN, *plan.searches)
+                if st != ssdp.ALL and any(s == st for s, _ in _distinct(replies.get(st, ())))]
+    if not answered:
+        verdicts.skip("SSDP-MALFORMED", "no search was answered")
+    elif await malformed(probe, answered[0]):
         verdicts.ok("SSDP-MALFORMED", f"answers after {len(MALFORMED)} malformed searches")
     else:
         verdicts.fail("SSDP-MALFORMED", f"no answer after {len(MALFORMED)} malformed searches")
