@@ -134,11 +134,14 @@ def queries(service: ServiceUnderTest) -> list[Action]:
 def takers(probe: Probe, service: ServiceUnderTest) -> list[Action]:
     """
     The actions with in-arguments that calls with wrong arguments may name:
-    C{Get...} ones, and with C{--invoke} any.
+    C{Get...} ones, and with C{--invoke} any (C{Get...}, then C{Set...},
+    then the others).
     """
     assert service.description is not None
-    return [a for a in service.description.actions
-            if a.inArguments and (probe.invoke or a.name.startswith("Get"))]
+    chosen = [a for a in service.description.actions
+              if a.inArguments and (probe.invoke or a.name.startswith("Get"))]
+    return sorted(chosen, key=lambda a: (not a.name.startswith("Get"),
+                                         not a.name.startswith("Set")))
 
 
 def arguments(service: ServiceUnderTest, action: Action) -> list[tuple[str, str]]:
