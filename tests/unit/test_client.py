@@ -1265,7 +1265,7 @@ def test_a_renewal_after_unsubscribe_does_not_subscribe_again() -> None:
 
 def test_the_client_callback_server_caps_bodies() -> None:
     resource = client_eventing._NotifyResource(type("L", (), {"subscriptions": {}, "early": {}})())
-    site = client_eventing._ListenerSite(resource, timeout=60)
+    site = client_eventing.CappedSite(resource, timeout=60)
     [response] = MemoryHTTP(site).send(request(
         b"NOTIFY", b"/x", host=None,
         headers={b"NT": b"upnp:event", b"NTS": b"upnp:propchange", b"SID": b"uuid:1",

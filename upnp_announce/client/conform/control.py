@@ -65,7 +65,7 @@ async def check(probe: Probe, verdicts: Verdicts) -> None:
     else:
         verdicts.skip("CTRL-ANSWER", "no Get... action without arguments")
         verdicts.skip("CTRL-SOAPACTION", "no Get... action without arguments")
-    await _contentType(probe, verdicts, *(queried[0] if queried else (first, None)))
+    await _content_type(probe, verdicts, *(queried[0] if queried else (first, None)))
     takers = [(s, a) for s in services for a in calls.takers(probe, s)]
     if takers:
         service, action = takers[0]
@@ -160,7 +160,7 @@ async def _soapaction(
             verdicts.ok("CTRL-SOAPACTION", f"refused (HTTP {status})")
 
 
-async def _contentType(
+async def _content_type(
     probe: Probe, verdicts: Verdicts, service: ServiceUnderTest, action: Action | None
 ) -> None:
     name = action.name if action is not None else calls.NO_SUCH_ACTION

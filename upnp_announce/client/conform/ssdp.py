@@ -92,7 +92,7 @@ class _Collector(DatagramProtocol):
             self.replies.append(datagram[: ssdp.MAX_DATAGRAM + 1])
 
 
-def _hostPort(probe: Probe) -> str:
+def _host_port(probe: Probe) -> str:
     host = probe.host
     return f"[{host}]:{probe.ssdpPort}" if ":" in host else f"{host}:{probe.ssdpPort}"
 
@@ -116,7 +116,7 @@ async def search(
     def send(only: Iterable[str]) -> None:
         for st, port in zip(collectors, ports):
             if st in only:
-                port.write(ssdp.msearch(st=st, mx=None, host=_hostPort(probe)), destination)
+                port.write(ssdp.msearch(st=st, mx=None, host=_host_port(probe)), destination)
 
     def complete() -> bool:
         return all(len(_distinct(c.replies)) >= expected.get(st, 0)
@@ -145,10 +145,10 @@ async def malformed(probe: Probe, target: str) -> bool:
     destination = (probe.host, probe.ssdpPort)
     try:
         for datagram in MALFORMED:
-            port.write(datagram.replace(b"%(host)s", _hostPort(probe).encode()), destination)
+            port.write(datagram.replace(b"%(host)s", _host_port(probe).encode()), destination)
         await probe.waitFor(lambda: False, GRACE)
         collector.replies.clear()
-        good = ssdp.msearch(st=target, mx=None, host=_hostPort(probe))
+        good = ssdp.msearch(st=target, mx=None, host=_host_port(probe))
         port.write(good, destination)
 
         def answered() -> bool:
@@ -309,7 +309,7 @@ def _each(
                 verdicts.fail("SSDP-USN", f"USN {usn[:80]!r} is not uuid:UDN::{st}")
             elif udn.lower() not in _owners(root, st):
                 verdicts.fail("SSDP-USN", f"USN {usn[:80]!r}: {udn} is not the device with {st}")
-        _maxAge(verdicts, headers.get("cache-control"))
+        _max_age(verdicts, headers.get("cache-control"))
         where = headers.get("location", "")
         if urlsplit(where).scheme != "http" or unquote(urlsplit(where).hostname or "") != host:
             verdicts.fail("SSDP-LOCATION", f"LOCATION {where[:80]!r} is not on {host}")
@@ -326,7 +326,7 @@ def _each(
             verdicts.fail("SSDP-BOOTID", f"BOOTID.UPNP.ORG {bootId[:20]!r} is not 0..2147483647")
         else:
             bootIds.add(bootId)
-        _configId(verdicts, headers.get("configid.upnp.org"), configId, old)
+        _config_id(verdicts, headers.get("configid.upnp.org"), configId, old)
     if len(bootIds) > 1:
         verdicts.fail("SSDP-BOOTID", f"replies with different BOOTIDs: {sorted(bootIds)}")
     if replies:
@@ -339,7 +339,7 @@ def _each(
             verdicts.fail(id, "no reply to any search")
 
 
-def _maxAge(verdicts: Verdicts, value: str | None) -> None:
+def _max_age(verdicts: Verdicts, value: str | None) -> None:
     if value is None:
         verdicts.fail("SSDP-MAXAGE", "a reply without CACHE-CONTROL")
         return
@@ -354,7 +354,7 @@ def _maxAge(verdicts: Verdicts, value: str | None) -> None:
         verdicts.warn("SSDP-MAXAGE", f"CACHE-CONTROL {value[:40]!r} has other directives")
 
 
-def _configId(verdicts: Verdicts, value: str | None, configId: int | None, old: bool) -> None:
+def _config_id(verdicts: Verdicts, value: str | None, configId: int | None, old: bool) -> None:
     if value is None:
         if old:
             verdicts.ok("SSDP-CONFIGID", "UDA 1.0: none")
