@@ -48,6 +48,19 @@ def device(**fields: object) -> Device:
     return Device(**values)  # type: ignore[arg-type]
 
 
+def free_udp_port() -> int:
+    """
+    A UDP port free on this machine just now (for a device's private SSDP
+    port on loopback).
+    """
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
 def example(name: str) -> str:
     return os.path.join(EXAMPLES, name)
 

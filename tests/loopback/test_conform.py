@@ -29,14 +29,7 @@ from upnp_announce.device.runner import UPnPService
 
 from broken_device import VARIANTS, BrokenDevice
 from clitools import CLI, cli, one_error_line
-from support import example, ipv4
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from support import example, free_udp_port, ipv4
 
 
 @asynccontextmanager

@@ -138,17 +138,6 @@ class ControlPoint:
             the time, the body is longer than C{limit}, or the connection
             fails; one sentence.
         """
-        return self._request(method, url, headers, body, limit, timeout)
-
-    def _request(
-        self,
-        method: bytes,
-        url: str,
-        headers: Mapping[bytes, bytes] | None = None,
-        body: bytes | None = None,
-        limit: int = MAX_DOCUMENT,
-        timeout: float | None = None,
-    ) -> defer.Deferred[tuple[int, Headers, bytes]]:
         seconds = self.timeout if timeout is None else timeout
         all_headers = {b"user-agent": USER_AGENT, **(headers or {})}
         try:
@@ -179,7 +168,7 @@ class ControlPoint:
         return sending
 
     async def _get(self, url: str) -> bytes:
-        code, headers, data = await self._request(b"GET", url)
+        code, headers, data = await self.exchange(b"GET", url)
         if code != 200:
             raise ClientError(f"{url} answered HTTP {code}")
         if first_header(headers, b"content-type").lower().startswith("text/html"):
@@ -244,7 +233,7 @@ class ControlPoint:
                 raise ClientError(f"{argument.name}: {e}") from None
             texts.append((argument.name, text))
         body = soap.request(service.serviceType, action, texts)
-        code, _, answer = await self._request(
+        code, _, answer = await self.exchange(
             b"POST",
             service.controlURL,
             {

@@ -147,7 +147,7 @@ class EventSubscription:
         self.lost: defer.Deferred[ClientError] = defer.Deferred()
 
     async def start(self, timeout: int) -> None:
-        code, headers, _ = await self.point._request(
+        code, headers, _ = await self.point.exchange(
             b"SUBSCRIBE",
             self.service.eventSubURL,
             {
@@ -174,7 +174,7 @@ class EventSubscription:
 
     def _renew(self) -> None:
         async def renew() -> None:
-            code, headers, _ = await self.point._request(
+            code, headers, _ = await self.point.exchange(
                 b"SUBSCRIBE",
                 self.service.eventSubURL,
                 {b"sid": self.sid.encode("latin-1"), b"timeout": gena.timeout_header(self.timeout)},
@@ -223,7 +223,7 @@ class EventSubscription:
         if not self.active:
             return
         self.active = False
-        code, _, _ = await self.point._request(
+        code, _, _ = await self.point.exchange(
             b"UNSUBSCRIBE", self.service.eventSubURL, {b"sid": self.sid.encode("latin-1")}
         )
         if code != 200:

@@ -95,36 +95,39 @@ async def _doctype(probe: Probe, verdicts: Verdicts, service: Any) -> None:
         f'<u:{calls.NO_SUCH_ACTION} xmlns:u="{serviceType}"><X>&x;</X>'
         f'</u:{calls.NO_SUCH_ACTION}></s:Body></s:Envelope>'
     ).encode()
-    try:
-        status, _, answer = await calls.call(probe, service, calls.NO_SUCH_ACTION, [], body=body)
-    except ClientError as e:
-        verdicts.ok("SEC-DOCTYPE", f"refused ({e})")
-        return
-    error, _ = calls.read_fault(status, answer)
+    answer = await _refused(probe, verdicts, "SEC-DOCTYPE", "a body with a DOCTYPE", service,
+                            body)
     if ENTITY.encode() in answer:
         verdicts.fail("SEC-DOCTYPE", "the entity was expanded into the answer")
-    elif status == 200 or error is not None:
-        verdicts.fail("SEC-DOCTYPE", f"a body with a DOCTYPE was read (HTTP {status}"
-                      + (f", UPnP error {error})" if error is not None else ")"))
-    else:
-        verdicts.ok("SEC-DOCTYPE", f"refused (HTTP {status})")
 
 
 async def _body(probe: Probe, verdicts: Verdicts, service: Any) -> None:
     call = soap.request(service.remote.serviceType, calls.NO_SUCH_ACTION, [])
     head, _, tail = call.partition(b"<s:Body>")
     body = head + b"<s:Body>" + b" " * (BIG - len(call)) + tail
+    await _refused(probe, verdicts, "SEC-BODY", f"a {BIG} byte body", service, body)
+
+
+async def _refused(
+    probe: Probe, verdicts: Verdicts, id: str, what: str, service: Any, body: bytes
+) -> bytes:
+    """
+    POST C{body} (a call of no action) to C{service}'s controlURL: C{id}
+    passes when the device refuses it unread (no answer, no fault); give
+    the answer's body.
+    """
     try:
         status, _, answer = await calls.call(probe, service, calls.NO_SUCH_ACTION, [], body=body)
     except ClientError as e:
-        verdicts.ok("SEC-BODY", f"refused ({e})")
-        return
+        verdicts.ok(id, f"refused ({e})")
+        return b""
     error, _ = calls.read_fault(status, answer)
     if status == 200 or error is not None:
-        verdicts.fail("SEC-BODY", f"a {BIG} byte body was read (HTTP {status}"
+        verdicts.fail(id, f"{what} was read (HTTP {status}"
                       + (f", UPnP error {error})" if error is not None else ")"))
     else:
-        verdicts.ok("SEC-BODY", f"refused (HTTP {status})")
+        verdicts.ok(id, f"refused (HTTP {status})")
+    return answer
 
 
 async def _callback(
