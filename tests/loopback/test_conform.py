@@ -88,7 +88,7 @@ async def test_the_broken_device_passes_clean_and_skips_nothing() -> None:
 @pytest_twisted.ensureDeferred
 async def test_each_planted_defect_fails_exactly_its_rule(variant: str) -> None:
     async with broken(variant) as device:
-        found = await conform(reactor, device.location, ssdpPort=device.ssdpPort, timeout=2,
+        found = await conform(reactor, device.location, ssdpPort=device.ssdpPort, timeout=1,
                               invoke=True)
     assert failing(found) == {variant: "FAIL"}, [f for f in found if f.status != "PASS"]
 
