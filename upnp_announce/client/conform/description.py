@@ -109,12 +109,14 @@ async def check(probe: Probe, verdicts: Verdicts) -> None:
         verdicts.ok("DESC-CONFIGID", str(configId))
     urlbase = [(c.text or "").strip() for c in _children(root, "URLBase")]
     if urlbase and (spec is None or spec >= (1, 1)):
-        verdicts.fail("DESC-URLBASE", f"URLBase {urlbase[0]!r} in a UDA {spec} description")
+        shown = f"{spec[0]}.{spec[1]}" if spec else "?"
+        verdicts.fail("DESC-URLBASE", f"URLBase {urlbase[0]!r} in a UDA {shown} description")
     else:
         verdicts.ok("DESC-URLBASE", "URLBase in UDA 1.0" if urlbase else "none")
     base = urlbase[0] if urlbase and urlbase[0] else probe.location
     devices = _devices(root)
     udns = []
+    icons = 0
     for device in devices:
         texts = _texts(device)
         udn = texts.get("UDN", "")
@@ -125,12 +127,13 @@ async def check(probe: Probe, verdicts: Verdicts) -> None:
             verdicts.fail("DESC-UDN", f"UDN {udn[:60]!r} is not uuid: and an RFC 4122 UUID")
         _services(verdicts, where, device)
         await _urls(probe, verdicts, where, device, base)
-        await _icons(probe, verdicts, where, device, base)
+        icons += await _icons(probe, verdicts, where, device, base)
     for udn, count in Counter(udns).items():
         if count > 1:
             verdicts.fail("DESC-UDN", f"UDN {udn} is used by {count} devices")
     for id in ("DESC-FIELDS", "DESC-LENGTHS", "DESC-UDN", "DESC-SERVICES", "DESC-URLS"):
         verdicts.ok(id, f"{len(devices)} device(s)")
+    verdicts.ok("DESC-ICONS", f"{icons} icon(s)")
 
 
 def _fields(verdicts: Verdicts, where: str, texts: dict[str, str]) -> None:
@@ -204,38 +207,40 @@ async def _urls(
 
 async def _icons(
     probe: Probe, verdicts: Verdicts, where: str, device: etree._Element, base: str
-) -> None:
-    for iconList in _children(device, "iconList"):
-        for icon in map(_texts, _children(iconList, "icon")):
-            url = urljoin(base, icon.get("url", ""))
-            if not icon.get("url") or not probe.onHost(url):
-                verdicts.fail("DESC-ICONS", f"{where}: an icon without a URL on the device's host")
-                continue
-            try:
-                status, headers, data = await probe.exchange(b"GET", url, limit=MAX_ICON)
-            except ClientError as e:
-                verdicts.fail("DESC-ICONS", str(e))
-                continue
-            if status != 200:
-                verdicts.fail("DESC-ICONS", f"{url} answered HTTP {status}")
-                continue
-            try:
-                info = read_image_info(data)
-            except ImageError as e:
-                verdicts.fail("DESC-ICONS", f"{url}: {e}")
-                continue
-            said = (icon.get("mimetype", ""), icon.get("width", ""), icon.get("height", ""))
-            real = (info.mimetype, str(info.width), str(info.height))
-            if said != real:
-                verdicts.fail("DESC-ICONS", f"{url} is said to be {' '.join(said)}, "
-                              f"but is {' '.join(real)}")
-                continue
-            served = first_header(headers, b"content-type").split(";", 1)[0].strip().lower()
-            if served != info.mimetype:
-                verdicts.warn("DESC-ICONS", f"{url} is served as {served or 'no type'}")
-            if icon.get("depth", "") != str(info.depth):
-                verdicts.warn("DESC-ICONS", f"{url}: depth {icon.get('depth')!r}, "
-                              f"its bytes say {info.depth}")
-            verdicts.ok("DESC-ICONS", "every icon")
-    verdicts.ok("DESC-ICONS", "no icons" if not _children(device, "iconList") else "every icon")
-
+) -> int:
+    """
+    Check the icons of C{device}; give how many it lists.
+    """
+    listed = [_texts(icon) for iconList in _children(device, "iconList")
+              for icon in _children(iconList, "icon")]
+    for icon in listed:
+        url = urljoin(base, icon.get("url", ""))
+        if not icon.get("url") or not probe.onHost(url):
+            verdicts.fail("DESC-ICONS", f"{where}: an icon without a URL on the device's host")
+            continue
+        try:
+            status, headers, data = await probe.exchange(b"GET", url, limit=MAX_ICON)
+        except ClientError as e:
+            verdicts.fail("DESC-ICONS", str(e))
+            continue
+        if status != 200:
+            verdicts.fail("DESC-ICONS", f"{url} answered HTTP {status}")
+            continue
+        try:
+            info = read_image_info(data)
+        except ImageError as e:
+            verdicts.fail("DESC-ICONS", f"{url}: {e}")
+            continue
+        said = (icon.get("mimetype", ""), icon.get("width", ""), icon.get("height", ""))
+        real = (info.mimetype, str(info.width), str(info.height))
+        if said != real:
+            verdicts.fail("DESC-ICONS", f"{url} is said to be {' '.join(said)}, "
+                          f"but is {' '.join(real)}")
+            continue
+        served = first_header(headers, b"content-type").split(";", 1)[0].strip().lower()
+        if served != info.mimetype:
+            verdicts.warn("DESC-ICONS", f"{url} is served as {served or 'no type'}")
+        if icon.get("depth", "") != str(info.depth):
+            verdicts.warn("DESC-ICONS", f"{url}: depth {icon.get('depth')!r}, "
+                          f"its bytes say {info.depth}")
+    return len(listed)

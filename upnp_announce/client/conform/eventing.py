@@ -127,10 +127,7 @@ class _Session:
     async def end(self) -> None:
         for sid in list(self.live):
             self.live.discard(sid)
-            try:
-                await self.probe.exchange(b"UNSUBSCRIBE", self.url, {b"sid": sid.encode()})
-            except ClientError:
-                pass
+            await self.probe.unsubscribe(self.url, sid)
 
 
 _RULES = ("EVT-SUBSCRIBE", "EVT-SID", "EVT-TIMEOUT", "EVT-SEQ0", "EVT-NOTIFY", "EVT-VALUES",

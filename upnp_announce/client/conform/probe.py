@@ -174,6 +174,19 @@ class Probe:
         )
         return result
 
+    async def unsubscribe(self, url: str, sid: str) -> None:
+        """
+        End a subscription the tester made, even past the deadline (within
+        one timeout); a failure is the device's to live with.
+        """
+        if not self.onHost(url):
+            return
+        try:
+            await self.point.exchange(b"UNSUBSCRIBE", url, {b"sid": sid.encode("latin-1")},
+                                      limit=65536, timeout=self.timeout)
+        except ClientError:
+            pass
+
     async def fetch(self, url: str, maxDepth: int = 32) -> Document:
         """
         GET an XML document; a failure is kept as its C{problem}.

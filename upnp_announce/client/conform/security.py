@@ -154,10 +154,7 @@ async def _callback(
     if status == 200:
         sid = first_header(answer, b"sid")
         if sid:
-            try:
-                await probe.exchange(b"UNSUBSCRIBE", url, {b"sid": sid.encode()})
-            except ClientError:
-                pass
+            await probe.unsubscribe(url, sid)
         verdicts.fail("SEC-CALLBACK", f"a CALLBACK to {other} (not the subscriber {local}) "
                       "was accepted")
     else:
