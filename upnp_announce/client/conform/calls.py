@@ -166,6 +166,7 @@ async def call(
     soapAction: bytes | None = None,
     contentType: bytes = CONTENT_TYPE,
     body: bytes | None = None,
+    undoing: bool = False,
 ) -> tuple[int, Headers, bytes]:
     """
     POST a call of C{action} to C{service}'s controlURL.
@@ -173,6 +174,8 @@ async def call(
     @param soapAction: the SOAPACTION header; by default the one naming
         C{action}.
     @param body: the body, instead of the call's envelope.
+    @param undoing: the call sets back what the tester changed (see
+        L{Probe.exchange}).
     """
     serviceType = service.remote.serviceType
     return await probe.exchange(
@@ -183,6 +186,7 @@ async def call(
             b"soapaction": soapAction or f'"{serviceType}#{action}"'.encode("utf-8"),
         },
         body if body is not None else soap.request(serviceType, action, texts),
+        undoing=undoing,
     )
 
 

@@ -361,7 +361,7 @@ async def _sequence(probe: Probe, verdicts: Verdicts, session: _Session) -> None
         try:
             await probe.waitFor(lambda: len(session.listener.of("main")) > before, probe.timeout)
         finally:
-            await calls.call(probe, service, action.name, [(argument, current)])
+            await calls.call(probe, service, action.name, [(argument, current)], undoing=True)
         later = session.listener.of("main")[before:]
         if not later:
             if variable.sendEvents:

@@ -160,30 +160,34 @@ class Probe:
         headers: Mapping[bytes, bytes] | None = None,
         body: bytes | None = None,
         limit: int = MAX_DOCUMENT,
+        *,
+        undoing: bool = False,
     ) -> tuple[int, Headers, bytes]:
         """
         One bounded HTTP exchange with the device.
 
+        @param undoing: it undoes what the tester did (ends a subscription,
+            sets a variable back): it is sent even past the deadline,
+            within one timeout.
         @raise ClientError: when it fails (no answer in time, too long...).
         @raise Deadline: when the run's time is up.
         """
         if not self.onHost(url):
             raise ClientError(f"{url} is not on the device's host {self.host}")
         result: tuple[int, Headers, bytes] = await self.point.exchange(
-            method, url, headers, body, limit=limit, timeout=self.remaining()
+            method, url, headers, body, limit=limit,
+            timeout=self.timeout if undoing else self.remaining(),
         )
         return result
 
     async def unsubscribe(self, url: str, sid: str) -> None:
         """
-        End a subscription the tester made, even past the deadline (within
-        one timeout); a failure is the device's to live with.
+        End a subscription the tester made, even past the deadline; a
+        failure is the device's to live with.
         """
-        if not self.onHost(url):
-            return
         try:
-            await self.point.exchange(b"UNSUBSCRIBE", url, {b"sid": sid.encode("latin-1")},
-                                      limit=65536, timeout=self.timeout)
+            await self.exchange(b"UNSUBSCRIBE", url, {b"sid": sid.encode("latin-1")},
+                                limit=65536, undoing=True)
         except ClientError:
             pass
 
