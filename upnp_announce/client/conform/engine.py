@@ -85,7 +85,7 @@ async def conform(
     finally:
         if own:
             await point.close()
-    if probe.loaded.remote is None:
+    if probe.loaded.remote is None and unchecked == "not run":
         unchecked = "no usable device description"
     rules = tuple(r for r in RULES if r.group in groups)
     return verdicts.findings(rules, unchecked)
