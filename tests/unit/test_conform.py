@@ -11,6 +11,7 @@ import io
 import json
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
@@ -19,7 +20,7 @@ from twisted.internet.task import Clock
 from twisted.web.iweb import IAgent
 from zope.interface.verify import verifyObject
 
-from upnp_announce import cli, config
+from upnp_announce import cli, config, datatypes
 from upnp_announce.client import ControlPoint
 from upnp_announce.client.conform import (
     GROUPS,
@@ -331,3 +332,47 @@ def test_each_planted_defect_fails_exactly_its_rule(variant: str) -> None:
     found = run(device.site(), device.location)
     wanted = WARN if variant == "DESC-LENGTHS" else FAIL
     assert statuses(found, FAIL, WARN) == {variant: wanted}, found[variant]
+
+
+class Elsewhere(BrokenDevice):
+    """
+    The broken device with its SCPD, icon and page on other hosts.
+    """
+
+    def _description(self, request: Any) -> bytes:
+        data = super()._description(request)
+        for path in (b"/scpd.xml", b"/icon.png", b"/page"):
+            data = data.replace(b">" + path + b"<", b">http://192.0.2.1" + path + b"<")
+        return data
+
+
+def test_urls_on_other_hosts_are_failed_and_never_fetched() -> None:
+    device = Elsewhere(Clock())
+    agent = MemoryAgent(device.site())
+    clock = Clock()
+    running = defer.Deferred.fromCoroutine(conform(
+        clock, device.location, groups=IN_MEMORY, point=ControlPoint(clock, agent=agent)))
+    result: list[list[Finding]] = []
+    running.addCallback(result.append)
+    found = {f.rule.id: f.status for f in result[0]}
+    assert {r: s for r, s in found.items() if s == FAIL} == {
+        "DESC-URLS": FAIL, "DESC-ICONS": FAIL, "SCPD-FETCH": FAIL}
+    assert {urlsplit(uri.decode()).hostname for _, uri in agent.requests} == {"127.0.0.1"}
+
+
+def test_sent_values_must_parse_and_booleans_be_0_or_1() -> None:
+    assert datatypes.sent_value_problem("boolean", "1") is None
+    assert datatypes.sent_value_problem("boolean", "true") == "'true' is not sent as 0 or 1"
+    assert "not a valid ui1 value" in (datatypes.sent_value_problem("ui1", "x") or "")
+    assert datatypes.sent_value_problem("string", "anything") is None
+
+
+def test_a_changed_value_is_another_valid_one() -> None:
+    from upnp_announce.client.conform.eventing import other_value
+
+    assert other_value(StateVariable("On", "boolean"), "1") == "0"
+    assert other_value(StateVariable("Mode", "string", allowedValues=("A", "B")), "A") == "B"
+    level = StateVariable("Level", "ui1", allowedValueRange=AllowedValueRange("0", "10"))
+    assert other_value(level, "0") == "10"
+    assert other_value(StateVariable("Name", "string"), "x") is None
+    assert other_value(StateVariable("On", "boolean"), "maybe") is None

@@ -23,7 +23,7 @@ from upnp_announce.client.eventing import CappedSite
 from upnp_announce.model import Action, StateVariable
 from upnp_announce.wire import gena, soap
 
-__all__ = ["Event", "Listener", "check"]
+__all__ = ["Event", "Listener", "check", "other_value"]
 
 # The events kept: a device that floods is not read further.
 MAX_EVENTS = 64
@@ -285,7 +285,7 @@ async def _refused(verdicts: Verdicts, session: _Session) -> None:
         f"a renewal of an unknown SID was answered HTTP {status}"], "412")
 
 
-def _other(variable: StateVariable, current: str) -> str | None:
+def other_value(variable: StateVariable, current: str) -> str | None:
     """
     A valid value of C{variable} other than C{current}.
     """
@@ -350,7 +350,7 @@ async def _sequence(probe: Probe, verdicts: Verdicts, session: _Session) -> None
             setters.append((action, variable))
     for action, variable in setters:
         current = await _read(probe, service, variable.name, initial)
-        new = _other(variable, current) if current is not None else None
+        new = other_value(variable, current) if current is not None else None
         if current is None or new is None:
             continue
         argument = action.inArguments[0].name
