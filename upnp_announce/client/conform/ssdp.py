@@ -101,6 +101,17 @@ def _listen(probe: Probe, collector: _Collector) -> Any:
     return probe.reactor.listenUDP(0, collector, interface="::" if ":" in probe.host else "")
 
 
+def _send(port: Any, datagram: bytes, destination: tuple[str, int]) -> None:
+    """
+    Send one datagram; one that cannot leave is as good as lost (the rules
+    that wanted its answer fail).
+    """
+    try:
+        port.write(datagram, destination)
+    except OSError:
+        pass
+
+
 async def search(
     probe: Probe, searches: Sequence[str], expected: dict[str, int]
 ) -> dict[str, list[bytes]]:
@@ -116,7 +127,7 @@ async def search(
     def send(only: Iterable[str]) -> None:
         for st, port in zip(collectors, ports):
             if st in only:
-                port.write(ssdp.msearch(st=st, mx=None, host=_host_port(probe)), destination)
+                _send(port, ssdp.msearch(st=st, mx=None, host=_host_port(probe)), destination)
 
     def complete() -> bool:
         return all(len(_distinct(c.replies)) >= expected.get(st, 0)
@@ -145,17 +156,17 @@ async def malformed(probe: Probe, target: str) -> bool:
     destination = (probe.host, probe.ssdpPort)
     try:
         for datagram in MALFORMED:
-            port.write(datagram.replace(b"%(host)s", _host_port(probe).encode()), destination)
+            _send(port, datagram.replace(b"%(host)s", _host_port(probe).encode()), destination)
         await probe.waitFor(lambda: False, GRACE)
         collector.replies.clear()
         good = ssdp.msearch(st=target, mx=None, host=_host_port(probe))
-        port.write(good, destination)
+        _send(port, good, destination)
 
         def answered() -> bool:
             return any(st == target for st, _ in _distinct(collector.replies))
 
         if not await probe.waitFor(answered, min(1.0, probe.timeout / 2)):
-            port.write(good, destination)
+            _send(port, good, destination)
             await probe.waitFor(answered, probe.timeout)
         return answered()
     finally:
