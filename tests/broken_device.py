@@ -6,7 +6,7 @@ with one planted defect per variant.
 The base variant (C{defect=""}) keeps every rule of C{upnp-announce
 conform}. Each variant named after a rule id breaks that rule and, as far
 as one defect can, no other; the hostile variants (L{HOSTILE}) try to hang
-or flood the tester.
+or flood the tester (C{stall}: it never answers a renewal).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ XML = b'text/xml; charset="utf-8"'
 
 # One variant per rule: the rule id names the defect.
 VARIANTS = tuple(r.id for r in RULES)
-HOSTILE = ("huge", "slow", "malformed", "html", "flood")
+HOSTILE = ("huge", "slow", "malformed", "html", "flood", "stall")
 
 # action: (in-arguments, out-arguments)
 ACTIONS = {
@@ -200,7 +200,8 @@ class BrokenDevice(resource.Resource):
             request.setResponseCode(403)
             return b"Host must be an IP address\n"
         path, method = request.path, request.method
-        if self.defect == "slow" and path != b"/desc.xml":
+        if (self.defect == "slow" and path != b"/desc.xml") or (
+                self.defect == "stall" and method == b"SUBSCRIBE" and request.getHeader(b"sid")):
             self.hanging.append(request)
             return server.NOT_DONE_YET
         try:

@@ -127,6 +127,23 @@ async def test_a_device_that_never_answers_is_stopped_by_the_deadline() -> None:
     assert any("overall deadline (1.5 s) passed" in f.detail for f in found)
 
 
+@pytest_twisted.ensureDeferred
+async def test_a_device_that_stops_answering_halfway_fails_the_rest_of_the_group() -> None:
+    async with broken("stall") as device:
+        started = time.monotonic()
+        found = await conform(reactor, device.location, ssdpPort=device.ssdpPort, timeout=1,
+                              invoke=True)
+        took = time.monotonic() - started
+    assert took < 10
+    by = {f.rule.id: f for f in found}
+    assert by["EVT-RENEW"].status == "FAIL"
+    assert by["EVT-RENEW"].detail.startswith("not checked: no answer from 127.0.0.1:")
+    assert by["EVT-SEQ0"].status == "PASS"
+    assert {f.rule.id for f in found if f.status == "FAIL"} == {
+        "EVT-RENEW", "EVT-UNSUBSCRIBE", "EVT-400", "EVT-412", "EVT-SEQ"}
+    assert {f.status for f in found if f.rule.group == "security"} == {"PASS"}
+
+
 async def command(*argv: str) -> tuple[int, str, str]:
     out, err, status = await utils.getProcessOutputAndValue(
         sys.executable, [*CLI[1:], *argv], env=None)
