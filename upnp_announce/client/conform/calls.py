@@ -10,7 +10,6 @@ from __future__ import annotations
 import decimal
 from collections.abc import Sequence
 
-from lxml import etree
 from twisted.web.http_headers import Headers
 
 from upnp_announce import datatypes
@@ -232,7 +231,3 @@ def read_fault(status: int, body: bytes) -> tuple[int | None, list[str]]:
             if error.find(f"{{{soap.CONTROL_NS}}}{name}") is None:
                 problems.append(f"UPnPError has no {name}")
     return code, problems
-
-
-def local_name(element: etree._Element) -> str:
-    return etree.QName(element).localname if isinstance(element.tag, str) else ""

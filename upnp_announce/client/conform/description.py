@@ -12,11 +12,11 @@ from lxml import etree
 
 from upnp_announce import model
 from upnp_announce.client.common import ClientError, first_header
-from upnp_announce.client.conform.calls import local_name
 from upnp_announce.client.conform.catalog import Verdicts
 from upnp_announce.client.conform.probe import Probe
 from upnp_announce.wire.description import DEVICE_NS
 from upnp_announce.wire.images import ImageError, read_image_info
+from upnp_announce.wire.xmlsafe import local_name
 
 __all__ = ["check", "config_id", "spec_version"]
 

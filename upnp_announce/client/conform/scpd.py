@@ -8,7 +8,6 @@ from __future__ import annotations
 from lxml import etree
 
 from upnp_announce import datatypes
-from upnp_announce.client.conform.calls import local_name
 from upnp_announce.client.conform.catalog import Verdicts
 from upnp_announce.client.conform.probe import Probe
 from upnp_announce.model import (
@@ -19,6 +18,7 @@ from upnp_announce.model import (
     StateVariable,
 )
 from upnp_announce.wire.scpd import SERVICE_NS
+from upnp_announce.wire.xmlsafe import local_name
 
 __all__ = ["check"]
 
