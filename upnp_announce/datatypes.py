@@ -530,11 +530,9 @@ def format_value(dataType: str, value: object) -> str:
 
 
 def sent_value_problem(dataType: str, text: str) -> str | None:
-    """
-    What is wrong with C{text} as a value a device or control point sends:
-    it must parse as the data type, and a boolean must be sent as C{0} or
-    C{1} (UDA 1.1 2.5: C{true}, C{yes}... are only to be accepted); C{None}
-    when nothing is.
+    """Return what is wrong with text as a value a device or control point
+    sends, or None: it must parse as the data type, and a boolean must be
+    sent as 0 or 1 (UDA 1.1 2.5: true, yes... are only to be accepted).
 
     Raises UnknownDataType.
     """
