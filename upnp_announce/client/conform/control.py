@@ -65,7 +65,10 @@ async def check(probe: Probe, verdicts: Verdicts) -> None:
     else:
         verdicts.skip("CTRL-ANSWER", "no Get... action without arguments")
         verdicts.skip("CTRL-SOAPACTION", "no Get... action without arguments")
-    await _content_type(probe, verdicts, *(queried[0] if queried else (first, None)))
+    if queried:
+        await _content_type(probe, verdicts, *queried[0])
+    else:
+        await _content_type(probe, verdicts, first, None)
     takers = [(s, a) for s in services for a in calls.takers(probe, s)]
     if takers:
         service, action = takers[0]
