@@ -33,9 +33,10 @@ from support import example, free_udp_port, ipv4
 
 
 @asynccontextmanager
-async def ours(name: str) -> AsyncIterator[tuple[str, int]]:
+async def ours(name: str, family: int = 4) -> AsyncIterator[tuple[str, int]]:
     """
-    Our example device C{name} on 127.0.0.1: its LOCATION and SSDP port.
+    Our example device C{name} on lo: its LOCATION on 127.0.0.1 (or ::1
+    for C{family} 6) and its SSDP port.
     """
     loaded = config.load(example(name), machineId="conform-loopback")
     ssdpPort = free_udp_port()
@@ -43,8 +44,12 @@ async def ours(name: str) -> AsyncIterator[tuple[str, int]]:
                           ssdpPort=ssdpPort, eventing=loaded.eventing)
     service.startService()
     try:
-        binding = ipv4(await service.whenListening())
-        yield binding.location, ssdpPort
+        bindings = await service.whenListening()
+        if family == 4:
+            yield ipv4(bindings).location, ssdpPort
+        else:
+            [binding] = [b for b in bindings if b.interface.family == 6]
+            yield binding.location, ssdpPort
     finally:
         await service.stopService()
 
@@ -73,6 +78,18 @@ async def test_our_examples_pass_clean(name: str, monkeypatch: pytest.MonkeyPatc
     assert failing(found) == {}, found
     assert len(found) == len(RULES)
     assert sum(f.status == "PASS" for f in found) >= 49
+
+
+@pytest_twisted.ensureDeferred
+async def test_our_light_passes_clean_over_ipv6() -> None:
+    async with ours("light.ini", family=6) as (location, ssdpPort):
+        assert location.startswith("http://[::1]:")
+        found = await conform(reactor, location, ssdpPort=ssdpPort, timeout=2, invoke=True)
+    assert failing(found) == {}
+    by = {f.rule.id: f for f in found}
+    assert by["SSDP-ALL"].status == by["EVT-SEQ"].status == "PASS"
+    assert (by["SEC-CALLBACK"].status, by["SEC-CALLBACK"].detail) == (
+        "SKIP", "no other address on the subnet of ::1")
 
 
 @pytest_twisted.ensureDeferred
