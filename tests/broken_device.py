@@ -407,9 +407,10 @@ class _SSDP(DatagramProtocol):
             if defect == "SSDP-MALFORMED":
                 self.dead = True
             return
-        for answer in self.answers(st):
-            for _ in range(2000 if defect == "flood" else 1):
-                self.transport.write(self.reply(*answer), addr)
+        replies = [self.reply(*answer) for answer in self.answers(st)]
+        for _ in range(2000 if defect == "flood" else 1):
+            for reply in replies:
+                self.transport.write(reply, addr)
 
     def answers(self, st: str) -> list[tuple[str, str]]:
         defect = self.device.defect

@@ -121,9 +121,9 @@ async def test_a_hostile_device_cannot_hang_the_tester(variant: str, seconds: fl
                               invoke=True)
         took = time.monotonic() - started
     assert took < seconds
-    by = {f.rule.id: f for f in found}
     if variant == "flood":
-        assert by["DESC-FETCH"].status == "PASS" and by["EVT-SUBSCRIBE"].status == "PASS"
+        # Each reply came 2000 times: counted once.
+        assert failing(found) == {}
     else:
         assert failing(found) == {"DESC-FETCH": "FAIL"}
         assert {f.status for f in found if f.rule.id not in ("DESC-FETCH", "SEC-HOST")} == {

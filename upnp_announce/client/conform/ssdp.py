@@ -23,7 +23,8 @@ from upnp_announce.wire.description import RemoteDevice
 
 __all__ = ["Targets", "check", "judge", "search", "targets"]
 
-# The replies kept per search: a device that floods is not read further.
+# The distinct replies kept per search: a device that floods is not read
+# further.
 MAX_REPLIES = 64
 # Seconds to wait for more after the expected replies came.
 GRACE = 0.3
@@ -82,14 +83,23 @@ def targets(root: RemoteDevice) -> Targets:
 
 
 class _Collector(DatagramProtocol):
+    """
+    Keeps the distinct datagrams that come (a repeat is dropped: UDP
+    devices repeat, and a flood of one reply must not hide the others), up
+    to L{MAX_REPLIES}.
+    """
+
     noisy = False
 
     def __init__(self) -> None:
         self.replies: list[bytes] = []
+        self._seen: set[bytes] = set()
 
     def datagramReceived(self, datagram: bytes, addr: Any) -> None:
-        if len(self.replies) < MAX_REPLIES:
-            self.replies.append(datagram[: ssdp.MAX_DATAGRAM + 1])
+        data = datagram[: ssdp.MAX_DATAGRAM + 1]
+        if len(self.replies) < MAX_REPLIES and data not in self._seen:
+            self._seen.add(data)
+            self.replies.append(data)
 
 
 def _host_port(probe: Probe) -> str:
