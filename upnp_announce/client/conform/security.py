@@ -9,6 +9,7 @@ and a subscription wrongly granted is ended at once.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,8 +26,6 @@ __all__ = ["check", "other_address"]
 # What an expanded entity would read as.
 ENTITY = "xconform-entity-expanded"
 BIG = 1 << 20
-# The addresses tried for another host of the link.
-MAX_CANDIDATES = 16
 
 
 def other_address(
@@ -49,9 +48,9 @@ def other_address(
                 continue
             network = ipaddress.ip_interface(f"{ip}/{prefix}").network
             used.update(a.split("%", 1)[0] for a, _ in adapter.addresses)
-            for n, host in enumerate(network.hosts()):
-                if n >= MAX_CANDIDATES + len(used):
-                    break
+            # Among one more host than are used, one is free (if the subnet
+            # has that many).
+            for host in itertools.islice(network.hosts(), len(used) + 1):
                 if str(host) not in used:
                     return str(host)
             return None
