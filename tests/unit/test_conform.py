@@ -376,3 +376,12 @@ def test_a_changed_value_is_another_valid_one() -> None:
     assert other_value(level, "0") == "10"
     assert other_value(StateVariable("Name", "string"), "x") is None
     assert other_value(StateVariable("On", "boolean"), "maybe") is None
+
+
+def test_an_scpd_the_model_cannot_read_says_why_calls_are_skipped() -> None:
+    device = BrokenDevice(Clock(), "SCPD-TYPES")
+    found = run(device.site(), device.location)
+    assert found["CTRL-401"].status == SKIP
+    assert found["CTRL-401"].detail.startswith(
+        "no service with a usable SCPD and controlURL (http://127.0.0.1:8000/scpd.xml: ")
+    assert "'bool' is not a UPnP data type" in found["CTRL-401"].detail

@@ -50,7 +50,7 @@ async def check(probe: Probe, verdicts: Verdicts) -> None:
     if not services:
         for id in ("CTRL-ANSWER", "CTRL-401", "CTRL-FAULT", "CTRL-402", "CTRL-600", "CTRL-601",
                    "CTRL-SOAPACTION", "CTRL-CTYPE"):
-            verdicts.skip(id, "no service with a usable SCPD and controlURL")
+            verdicts.skip(id, probe.noService("a usable SCPD and controlURL"))
         return
     first = services[0]
     await _unknown(probe, verdicts, first)

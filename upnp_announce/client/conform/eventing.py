@@ -143,7 +143,7 @@ async def check(probe: Probe, verdicts: Verdicts) -> None:
     chosen = [s for s in probe.services() if probe.onHost(s.remote.eventSubURL) and evented(s)]
     if not chosen:
         for id in _RULES:
-            verdicts.skip(id, "no service with evented variables and an eventSubURL")
+            verdicts.skip(id, probe.noService("evented variables and an eventSubURL"))
         return
     service = chosen[0]
     listener = Listener(probe.reactor, probe.point.localAddress(probe.host))

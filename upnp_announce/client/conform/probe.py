@@ -259,3 +259,11 @@ class Probe:
             if s.description is not None and self.onHost(s.remote.controlURL)
         ]
 
+    def noService(self, what: str) -> str:
+        """
+        Why no service can be called: C{what} there is none with, and the
+        first reason an SCPD could not be read by the model.
+        """
+        reasons = [s.problem for s in self.loaded.services if s.problem]
+        return f"no service with {what}" + (f" ({reasons[0]})" if reasons else "")
+

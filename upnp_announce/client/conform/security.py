@@ -68,8 +68,8 @@ async def check(
         await _doctype(probe, verdicts, services[0])
         await _body(probe, verdicts, services[0])
     else:
-        verdicts.skip("SEC-DOCTYPE", "no service with a controlURL")
-        verdicts.skip("SEC-BODY", "no service with a controlURL")
+        verdicts.skip("SEC-DOCTYPE", probe.noService("a controlURL"))
+        verdicts.skip("SEC-BODY", probe.noService("a controlURL"))
     await _callback(probe, verdicts, adapters)
 
 
@@ -134,7 +134,7 @@ async def _callback(
 ) -> None:
     chosen = [s for s in probe.services() if probe.onHost(s.remote.eventSubURL) and evented(s)]
     if not chosen:
-        verdicts.skip("SEC-CALLBACK", "no service with evented variables and an eventSubURL")
+        verdicts.skip("SEC-CALLBACK", probe.noService("evented variables and an eventSubURL"))
         return
     local = probe.point.localAddress(probe.host)
     other = other_address(local, [local, probe.host], adapters())
