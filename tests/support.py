@@ -16,7 +16,9 @@ import pytest
 from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
+from twisted.web.iweb import IAgent
 from twisted.web.server import Site
+from zope.interface import implementer
 
 from upnp_announce.model import Device
 
@@ -44,6 +46,19 @@ def device(**fields: object) -> Device:
     }
     values.update(fields)
     return Device(**values)  # type: ignore[arg-type]
+
+
+def free_udp_port() -> int:
+    """
+    A UDP port free on this machine just now (for a device's private SSDP
+    port on loopback).
+    """
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 def example(name: str) -> str:
@@ -218,3 +233,47 @@ class FakePort:
         return len(data)
 
     refuse: set[int] = set()
+
+
+@implementer(IAgent)
+class MemoryAgent:
+    """
+    An IAgent that sends each request to a resource tree over an in-memory
+    connection (twisted.test.iosim), as treq.testing's agent does; the
+    server sees the client as C{peer}.
+    """
+
+    def __init__(self, site: Site, peer: str = "127.0.0.1") -> None:
+        self.site = site
+        self.peer = peer
+        self.requests: list[tuple[bytes, bytes]] = []
+
+    def request(self, method: bytes, uri: bytes, headers: Any = None,
+                bodyProducer: Any = None) -> Any:
+        from twisted.test import iosim
+        from twisted.web._newclient import HTTP11ClientProtocol, Request
+        from twisted.web.client import URI
+        from twisted.web.http_headers import Headers
+
+        self.requests.append((method, uri))
+        parsed = URI.fromBytes(uri)
+        headers = headers.copy() if headers is not None else Headers()
+        if not headers.hasHeader(b"host"):
+            headers.addRawHeader(b"host", parsed.netloc)
+        serverAddress = IPv4Address("TCP", parsed.host.decode("ascii"), parsed.port)
+        clientAddress = IPv4Address("TCP", self.peer, 40000)
+        serverProtocol = self.site.buildProtocol(serverAddress)
+        serverTransport = iosim.FakeTransport(serverProtocol, isServer=True,
+                                              hostAddress=serverAddress, peerAddress=clientAddress)
+        clientProtocol = HTTP11ClientProtocol()
+        clientTransport = iosim.FakeTransport(clientProtocol, isServer=False,
+                                              hostAddress=clientAddress, peerAddress=serverAddress)
+        pump = iosim.connect(serverProtocol, serverTransport, clientProtocol, clientTransport,
+                             greet=False)
+        answer = clientProtocol.request(
+            Request._construct(method, parsed.originForm, headers, bodyProducer, persistent=False,
+                               parsedURI=parsed))
+        pump.flush()
+        while pump.pump():
+            pass
+        return answer

@@ -7,16 +7,19 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime
+import ipaddress
 import json
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
+from urllib.parse import unquote, urlsplit
 
 from twisted.internet import defer
 
 from upnp_announce import client, config, datatypes, netif
 from upnp_announce._version import __version__
+from upnp_announce.client import conform
 from upnp_announce.model import Action, Argument, Device, ServiceDescription, StateVariable
 from upnp_announce.reload import ConfigSources, clashes
 from upnp_announce.wire import description, soap, ssdp
@@ -338,6 +341,56 @@ async def _subscribe(reactor: Any, args: argparse.Namespace, out: TextIO, err: T
     return 0
 
 
+async def _conform(reactor: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    findings = await conform.conform(
+        reactor, args.location, groups=args.only, timeout=args.timeout, invoke=args.invoke,
+        ssdpPort=args.ssdp_port,
+    )
+    if args.junit:
+        try:
+            with open(args.junit, "wb") as f:
+                f.write(conform.junit(args.location, findings))
+        except OSError as e:
+            err.write(f"upnp-announce: cannot write {args.junit}: {e.strerror}\n")
+            return EXIT_ERROR
+    out.write(conform.to_json(args.location, findings) if args.json else conform.text(findings))
+    return conform.exit_status(findings)
+
+
+def _location(text: str) -> str:
+    """
+    An http:// URL whose host is an IP address (the SSDP searches are
+    unicast to it).
+    """
+    parts = urlsplit(text)
+    try:
+        ipaddress.ip_address(unquote(parts.hostname or "").split("%", 1)[0])
+        parts.port
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: LOCATION must be http://IP-ADDRESS[:PORT]/..., the device by its address"
+        ) from None
+    if parts.scheme != "http":
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// URL")
+    return text
+
+
+def _groups(text: str) -> tuple[str, ...]:
+    chosen = tuple(g.strip() for g in text.split(",") if g.strip())
+    unknown = [g for g in chosen if g not in conform.GROUPS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the groups are {', '.join(conform.GROUPS)}"
+        )
+    return chosen
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1 to 65535)")
+    return int(text)
+
+
 def _react(command: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """
     Run an async command on the reactor; give its exit status, and every
@@ -479,6 +532,26 @@ def _parser() -> argparse.ArgumentParser:
     timeout(sub, 10.0)
     json_option(sub)
     sub.set_defaults(run=_subscribe, react=True)
+
+    test = commands.add_parser(
+        "conform", help="test a device against UDA rule by rule",
+        description="Test the device at LOCATION (by IP address) against the UPnP "
+        "Device Architecture, rule by rule: SSDP, descriptions, control, eventing "
+        "and security. Nothing changes state without --invoke.",
+        epilog="Exit status: 0 no rule failed, 4 a rule failed, 1 error, 2 usage.",
+    )
+    test.add_argument("location", metavar="LOCATION", type=_location,
+                      help="the device description URL, e.g. http://192.168.1.20:49152/desc.xml")
+    test.add_argument("--invoke", action="store_true",
+                      help="also call actions that change state (each set back)")
+    test.add_argument("--only", type=_groups, default=conform.GROUPS, metavar="GROUP,...",
+                      help="run these groups only: " + ", ".join(conform.GROUPS))
+    test.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    test.add_argument("--ssdp-port", type=_port, default=ssdp.SSDP_PORT, metavar="N",
+                      help="the device's SSDP port (default 1900)")
+    timeout(test, 5.0)
+    json_option(test)
+    test.set_defaults(run=_conform, react=True)
     return parser
 
 

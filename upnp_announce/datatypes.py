@@ -47,6 +47,7 @@ __all__ = [
     "xml_escape",
     "xml_text",
     "parse_value",
+    "sent_value_problem",
 ]
 
 
@@ -526,6 +527,22 @@ def format_value(dataType: str, value: object) -> str:
     OutOfRange.
     """
     return _converter(dataType).format(value)
+
+
+def sent_value_problem(dataType: str, text: str) -> str | None:
+    """Return what is wrong with text as a value a device or control point
+    sends, or None: it must parse as the data type, and a boolean must be
+    sent as 0 or 1 (UDA 1.1 2.5: true, yes... are only to be accepted).
+
+    Raises UnknownDataType.
+    """
+    try:
+        parse_value(dataType, text)
+    except InvalidValue as e:
+        return str(e)
+    if dataType == "boolean" and text.strip(_WHITESPACE) not in ("0", "1"):
+        return f"{shown(text)} is not sent as 0 or 1"
+    return None
 
 
 def is_numeric(dataType: str) -> bool:

@@ -37,7 +37,7 @@ from upnp_announce.settings import EventingSettings
 from upnp_announce.wire import soap
 from upnp_announce.wire.description import MAX_DOCUMENT
 
-from support import example, ipv4
+from support import example, free_udp_port, ipv4
 
 SWITCH = "urn:upnp-org:serviceId:SwitchPower"
 
@@ -54,13 +54,6 @@ async def until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
     while not condition():
         assert reactor.seconds() < deadline, "timed out"
         await wait(0.02)
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -174,8 +174,8 @@ def test_readme_code_map_matches_the_tree() -> None:
         str(p.relative_to(ROOT))
         for p in PACKAGE.rglob("*.py")
         if p.name != "__init__.py"
-    } | {str(p.relative_to(ROOT)) + "/" for p in PACKAGE.iterdir() if p.is_dir()
-         and (p / "__init__.py").exists()}
+    } | {str(p.parent.relative_to(ROOT)) + "/" for p in PACKAGE.rglob("__init__.py")
+         if p.parent != PACKAGE}
     assert sorted(named - actual) == [], "the code map names what is not there"
     assert sorted(actual - named) == [], "the code map leaves these out"
 

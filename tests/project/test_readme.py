@@ -116,3 +116,19 @@ def test_the_ticker_example_is_the_one_in_the_readme_and_events() -> None:
     assert ticker.callAction("GetTicks", {}) == {"CurrentTicks": 2}
     assert ticker.description.stateVariable("Ticks").maximumRate == 5
     ticker.loop.stop()
+
+
+def test_the_readme_lists_every_conformance_rule() -> None:
+    from upnp_announce.client.conform import RULES
+
+    with open(os.path.join(ROOT, "README.rst"), encoding="utf-8") as f:
+        readme = f.read()
+    rows = {
+        line.split()[0]: re.split(r"\s{2,}", line.strip(), maxsplit=2)
+        for line in readme[readme.index("Conformance tester\n="):
+                           readme.index("Seeing the device\n=")].splitlines()
+        if re.match(r"[A-Z]+-[A-Z0-9]+ ", line)
+    }
+    assert list(rows) == [r.id for r in RULES]
+    for rule in RULES:
+        assert rows[rule.id][1:] == [rule.section, rule.checks], rule.id

@@ -1033,7 +1033,7 @@ def test_refused_early_SIDs_leave_nothing_behind(listener: EventListener) -> Non
 class StubPoint:
     """
     What an EventSubscription uses of its ControlPoint: a clock, and
-    C{_request} answered from a list (an exception fails the request).
+    C{exchange} answered from a list (an exception fails the request).
     """
 
     def __init__(self, *answers: tuple[int, dict[bytes, bytes]] | Exception) -> None:
@@ -1041,7 +1041,7 @@ class StubPoint:
         self.answers = list(answers)
         self.sent: list[tuple[bytes, str, dict[bytes, bytes]]] = []
 
-    def _request(
+    def exchange(
         self, method: bytes, url: str, headers: dict[bytes, bytes] | None = None, **kw: Any
     ) -> defer.Deferred[tuple[int, Headers, bytes]]:
         self.sent.append((method, url, dict(headers or {})))
@@ -1230,7 +1230,7 @@ def test_a_renewal_after_unsubscribe_does_not_subscribe_again() -> None:
         reactor = clock
         subscriptions: set[Any] = set()
 
-        def _request(self, method: bytes, url: str, headers: Any = None, body: Any = None) -> Any:
+        def exchange(self, method: bytes, url: str, headers: Any = None, body: Any = None) -> Any:
             d: defer.Deferred[Any] = defer.Deferred()
             answers.append(d)
             return d
@@ -1265,7 +1265,7 @@ def test_a_renewal_after_unsubscribe_does_not_subscribe_again() -> None:
 
 def test_the_client_callback_server_caps_bodies() -> None:
     resource = client_eventing._NotifyResource(type("L", (), {"subscriptions": {}, "early": {}})())
-    site = client_eventing._ListenerSite(resource, timeout=60)
+    site = client_eventing.CappedSite(resource, timeout=60)
     [response] = MemoryHTTP(site).send(request(
         b"NOTIFY", b"/x", host=None,
         headers={b"NT": b"upnp:event", b"NTS": b"upnp:propchange", b"SID": b"uuid:1",

@@ -10,7 +10,7 @@ from twisted.web.http_headers import Headers
 from upnp_announce import datatypes
 from upnp_announce.wire.product import SERVER
 
-__all__ = ["USER_AGENT", "ClientError", "convert", "first_header"]
+__all__ = ["USER_AGENT", "ClientError", "Unreachable", "convert", "first_header"]
 
 USER_AGENT = SERVER.encode("ascii")
 
@@ -18,6 +18,13 @@ USER_AGENT = SERVER.encode("ascii")
 class ClientError(Exception):
     """
     Something a device did (or did not do), in one sentence.
+    """
+
+
+class Unreachable(ClientError):
+    """
+    No connection to the device could be made at all (refused, no route,
+    no such host): nothing was asked of it.
     """
 
 

@@ -21,7 +21,13 @@ from twisted.web.iweb import IAgent, IAgentEndpointFactory
 from zope.interface import implementer
 
 from upnp_announce import datatypes
-from upnp_announce.client.common import USER_AGENT, ClientError, convert, first_header
+from upnp_announce.client.common import (
+    USER_AGENT,
+    ClientError,
+    Unreachable,
+    convert,
+    first_header,
+)
 from upnp_announce.client.eventing import EventListener, EventSubscription
 from upnp_announce.model import ServiceDescription
 from upnp_announce.wire import soap
@@ -57,11 +63,11 @@ def _explain(failure: Failure, url: str, timeout: float) -> Failure:
     ):
         message = f"no answer from {where} within {timeout:g} s"
     elif failure.check(error.ConnectionRefusedError):
-        message = f"cannot connect to {where}: connection refused"
+        return Failure(Unreachable(f"cannot connect to {where}: connection refused"))
     elif failure.check(error.DNSLookupError):
-        message = f"cannot find the host of {url}"
+        return Failure(Unreachable(f"cannot find the host of {url}"))
     elif failure.check(error.ConnectError):
-        message = f"cannot connect to {where}: {value}"
+        return Failure(Unreachable(f"cannot connect to {where}: {value}"))
     else:
         message = f"{url}: {value.__class__.__name__}: {value}"
     return Failure(ClientError(message))
@@ -110,14 +116,29 @@ class ControlPoint:
         # The live subscriptions, for close(); forgotten once dropped.
         self.subscriptions: weakref.WeakSet[EventSubscription] = weakref.WeakSet()
 
-    def _request(
+    def exchange(
         self,
         method: bytes,
         url: str,
         headers: Mapping[bytes, bytes] | None = None,
         body: bytes | None = None,
+        *,
         limit: int = MAX_DOCUMENT,
+        timeout: float | None = None,
     ) -> defer.Deferred[tuple[int, Headers, bytes]]:
+        """
+        One HTTP exchange, whatever its status code: the status, headers
+        and body of the answer.
+
+        @param headers: sent as they are (a C{host} one replaces the URL's).
+        @param limit: the most bytes of body read.
+        @param timeout: seconds for the whole exchange; by default the
+            control point's.
+        @raise ClientError: (in the Deferred) when there is no answer within
+            the time, the body is longer than C{limit}, or the connection
+            fails; one sentence.
+        """
+        seconds = self.timeout if timeout is None else timeout
         all_headers = {b"user-agent": USER_AGENT, **(headers or {})}
         try:
             target = url.encode("ascii")
@@ -142,12 +163,12 @@ class ControlPoint:
             return reading
 
         sending.addCallback(read)
-        sending.addTimeout(self.timeout, self.reactor)
-        sending.addErrback(_explain, url, self.timeout)
+        sending.addTimeout(seconds, self.reactor)
+        sending.addErrback(_explain, url, seconds)
         return sending
 
     async def _get(self, url: str) -> bytes:
-        code, headers, data = await self._request(b"GET", url)
+        code, headers, data = await self.exchange(b"GET", url)
         if code != 200:
             raise ClientError(f"{url} answered HTTP {code}")
         if first_header(headers, b"content-type").lower().startswith("text/html"):
@@ -212,7 +233,7 @@ class ControlPoint:
                 raise ClientError(f"{argument.name}: {e}") from None
             texts.append((argument.name, text))
         body = soap.request(service.serviceType, action, texts)
-        code, _, answer = await self._request(
+        code, _, answer = await self.exchange(
             b"POST",
             service.controlURL,
             {

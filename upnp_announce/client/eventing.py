@@ -23,7 +23,7 @@ from upnp_announce.wire.http import MAX_BODY, CappedBody, Leaf
 if TYPE_CHECKING:
     from upnp_announce.client.controlpoint import ControlPoint
 
-__all__ = ["EventListener", "EventSubscription"]
+__all__ = ["CappedSite", "EventListener", "EventSubscription"]
 
 
 class EventListener:
@@ -36,7 +36,7 @@ class EventListener:
         self.address = address
         self.subscriptions: dict[str, EventSubscription] = {}
         self.early: dict[str, list[tuple[int, dict[str, str]]]] = {}
-        self.site = _ListenerSite(_NotifyResource(self), timeout=60)
+        self.site = CappedSite(_NotifyResource(self), timeout=60)
         self.site.noisy = False
         self.port: Any = None
 
@@ -66,9 +66,10 @@ class EventListener:
         return defer.maybeDeferred(port.stopListening)
 
 
-class _ListenerSite(server.Site):
+class CappedSite(server.Site):
     """
-    NOTIFY bodies are kept in memory up to 64 KB and no further.
+    A site for NOTIFYs: bodies are kept in memory up to 64 KB and no
+    further.
     """
 
     def getContentFile(self, length: int | None) -> CappedBody:
@@ -146,7 +147,7 @@ class EventSubscription:
         self.lost: defer.Deferred[ClientError] = defer.Deferred()
 
     async def start(self, timeout: int) -> None:
-        code, headers, _ = await self.point._request(
+        code, headers, _ = await self.point.exchange(
             b"SUBSCRIBE",
             self.service.eventSubURL,
             {
@@ -173,7 +174,7 @@ class EventSubscription:
 
     def _renew(self) -> None:
         async def renew() -> None:
-            code, headers, _ = await self.point._request(
+            code, headers, _ = await self.point.exchange(
                 b"SUBSCRIBE",
                 self.service.eventSubURL,
                 {b"sid": self.sid.encode("latin-1"), b"timeout": gena.timeout_header(self.timeout)},
@@ -222,7 +223,7 @@ class EventSubscription:
         if not self.active:
             return
         self.active = False
-        code, _, _ = await self.point._request(
+        code, _, _ = await self.point.exchange(
             b"UNSUBSCRIBE", self.service.eventSubURL, {b"sid": self.sid.encode("latin-1")}
         )
         if code != 200:

@@ -316,10 +316,6 @@ class RemoteDevice:
         raise DescriptionError(f"the device has no service {name!r}; its services are: {known}")
 
 
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname if isinstance(element.tag, str) else ""
-
-
 def parse_device_description(data: bytes, location: str) -> RemoteDevice:
     """
     Read a device description fetched from C{location}.
@@ -330,14 +326,14 @@ def parse_device_description(data: bytes, location: str) -> RemoteDevice:
         root = xmlsafe.parse(data, maxBytes=MAX_DOCUMENT, maxDepth=32)
     except xmlsafe.UnsafeXML as e:
         raise DescriptionError(f"{location} is not a UPnP device description: {e}") from None
-    if _local(root) != "root":
-        raise DescriptionError(f"{location} is not a UPnP device description (its root is <{_local(root)}>)")
+    if xmlsafe.local_name(root) != "root":
+        raise DescriptionError(f"{location} is not a UPnP device description (its root is <{xmlsafe.local_name(root)}>)")
     if etree.QName(root).namespace not in (DEVICE_NS, None):
         raise DescriptionError(f"{location} is not a UPnP device description (namespace {etree.QName(root).namespace})")
     base = location
     devices = []
     for child in root:
-        name = _local(child)
+        name = xmlsafe.local_name(child)
         if name == "URLBase" and (child.text or "").strip():
             base = (child.text or "").strip()
         elif name == "device":
@@ -352,11 +348,11 @@ def _device(element: etree._Element, location: str, base: str) -> RemoteDevice:
     services = []
     children = []
     for child in element:
-        name = _local(child)
+        name = xmlsafe.local_name(child)
         if name == "serviceList":
             for entry in child:
-                if _local(entry) == "service":
-                    texts = {_local(c): (c.text or "").strip() for c in entry}
+                if xmlsafe.local_name(entry) == "service":
+                    texts = {xmlsafe.local_name(c): (c.text or "").strip() for c in entry}
                     def absolute(key: str) -> str:
                         # A missing or empty URL stays empty (not LOCATION).
                         value = texts.get(key, "")
@@ -372,7 +368,7 @@ def _device(element: etree._Element, location: str, base: str) -> RemoteDevice:
                         )
                     )
         elif name == "deviceList":
-            children = [_device(c, location, base) for c in child if _local(c) == "device"]
+            children = [_device(c, location, base) for c in child if xmlsafe.local_name(c) == "device"]
         elif name and len(child) == 0:
             fields[name] = (child.text or "").strip()
     if not fields.get("deviceType") or not fields.get("UDN"):

@@ -14,9 +14,11 @@ from __future__ import annotations
 import email.utils
 import functools
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from upnp_announce.model import Device, serves
+from upnp_announce.model import serves
 
 __all__ = [
     "ALL",
@@ -383,11 +385,33 @@ class Announcement:
     usn: str
 
 
-def announcements(root: Device) -> tuple[Announcement, ...]:
+class _Service(Protocol):
+    @property
+    def serviceType(self) -> str: ...
+
+
+class _Device(Protocol):
+    @property
+    def UDN(self) -> str: ...
+
+    @property
+    def deviceType(self) -> str: ...
+
+    @property
+    def services(self) -> Sequence[_Service]: ...
+
+    def allDevices(self) -> Iterator[_Device]: ...
+
+
+def announcements(root: _Device) -> tuple[Announcement, ...]:
     """
     The 3+2d+k set of UDA 1.1 1.1.2: for the root device upnp:rootdevice,
     its UUID and its type; for each embedded device its UUID and its type;
     for each device, each distinct service type once.
+
+    @param root: our model's L{Device}, or another device's description
+        (a L{upnp_announce.wire.description.RemoteDevice}): what a device
+        with that description must announce.
     """
     found = [Announcement(ROOTDEVICE, f"{root.UDN}::{ROOTDEVICE}")]
     for device in root.allDevices():

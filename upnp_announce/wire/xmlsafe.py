@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-__all__ = ["CONTENT_TYPE", "UnsafeXML", "parse"]
+__all__ = ["CONTENT_TYPE", "UnsafeXML", "local_name", "parse"]
 
 # How every UPnP XML document goes over HTTP: descriptions, SOAP, GENA.
 CONTENT_TYPE = b'text/xml; charset="utf-8"'
@@ -68,6 +68,14 @@ def parse(
     if _depth(root) > maxDepth:
         raise UnsafeXML(f"elements are nested more than {maxDepth} deep")
     return root
+
+
+def local_name(element: etree._Element) -> str:
+    """
+    An element's name without its namespace; C{""} for what is not an
+    element (a comment, a processing instruction).
+    """
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
 
 
 def _depth(root: etree._Element) -> int:
