@@ -612,3 +612,33 @@ def test_local_address_for_loopback_and_a_name() -> None:
     assert client.local_address_for("::1") == "::1"
     with pytest.raises(ClientError, match="'fridge.example' is not an IP address"):
         client.local_address_for("fridge.example")
+
+
+class _EndlessHead(protocol.Protocol):
+    """
+    A peer that answers with headers for ever (a line at a time).
+    """
+
+    def dataReceived(self, data: bytes) -> None:
+        if not hasattr(self, "_call"):
+            self.transport.write(b"HTTP/1.1 200 OK\r\n")
+            self._call = task.LoopingCall(self.transport.write, b"X-Pad: " + b"x" * 1000 + b"\r\n")
+            self._call.start(0.0001)
+
+    def connectionLost(self, reason: object = None) -> None:
+        if hasattr(self, "_call") and self._call.running:
+            self._call.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_answer_whose_head_never_ends_is_cut_off() -> None:
+    factory = protocol.Factory.forProtocol(_EndlessHead)
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")  # type: ignore[attr-defined]
+    point = ControlPoint(reactor, timeout=10)
+    try:
+        url = f"http://127.0.0.1:{port.getHost().port}/description.xml"
+        with pytest.raises(ClientError, match="head is over 64 KiB: cut off"):
+            await point.exchange(b"GET", url)
+    finally:
+        await point.close()
+        await port.stopListening()

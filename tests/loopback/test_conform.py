@@ -107,7 +107,9 @@ async def test_each_planted_defect_fails_exactly_its_rule(variant: str) -> None:
     async with broken(variant) as device:
         found = await conform(reactor, device.location, ssdpPort=device.ssdpPort, timeout=1,
                               invoke=True)
-    assert failing(found) == {variant: "FAIL"}, [f for f in found if f.status != "PASS"]
+    # (What UDA only recommends is a warning.)
+    wanted = "WARN" if variant == "SSDP-MAXAGE" else "FAIL"
+    assert failing(found) == {variant: wanted}, [f for f in found if f.status != "PASS"]
 
 
 @pytest.mark.parametrize("variant, seconds", [

@@ -11,7 +11,7 @@ entities, size limits, timeouts). It imports the shared layer, never
 L{upnp_announce.device}.
 """
 
-from upnp_announce.client.common import ClientError
+from upnp_announce.client.common import ClientError, NoAnswer, Unreachable
 from upnp_announce.client.controlpoint import ControlPoint, local_address_for
 from upnp_announce.client.discovery import (
     DeviceTable,
@@ -30,6 +30,8 @@ from upnp_announce.wire.description import (
 
 __all__ = [
     "ClientError",
+    "NoAnswer",
+    "Unreachable",
     "ControlPoint",
     "DescriptionError",
     "DeviceTable",

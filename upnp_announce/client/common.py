@@ -10,7 +10,7 @@ from twisted.web.http_headers import Headers
 from upnp_announce import datatypes
 from upnp_announce.wire.product import SERVER
 
-__all__ = ["USER_AGENT", "ClientError", "Unreachable", "convert", "first_header"]
+__all__ = ["USER_AGENT", "ClientError", "NoAnswer", "Unreachable", "convert", "first_header"]
 
 USER_AGENT = SERVER.encode("ascii")
 
@@ -25,6 +25,13 @@ class Unreachable(ClientError):
     """
     No connection to the device could be made at all (refused, no route,
     no such host): nothing was asked of it.
+    """
+
+
+class NoAnswer(ClientError):
+    """
+    The device took the request and gave no (whole) answer within the
+    time.
     """
 
 

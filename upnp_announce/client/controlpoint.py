@@ -24,6 +24,7 @@ from upnp_announce import datatypes
 from upnp_announce.client.common import (
     USER_AGENT,
     ClientError,
+    NoAnswer,
     Unreachable,
     convert,
     first_header,
@@ -39,7 +40,7 @@ from upnp_announce.wire.description import (
     RemoteService,
     parse_device_description,
 )
-from upnp_announce.wire.http import BodyTooLarge, BytesProducer, quiet_pool, read_capped
+from upnp_announce.wire.http import MAX_HEAD, BodyTooLarge, BytesProducer, quiet_pool, read_capped
 from upnp_announce.wire.scpd import parse_scpd
 
 __all__ = ["ControlPoint", "local_address_for"]
@@ -58,10 +59,15 @@ def _explain(failure: Failure, url: str, timeout: float) -> Failure:
     value = failure.value
     if failure.check(defer.CancelledError, defer.TimeoutError, error.TimeoutError):
         message = f"no answer from {where} within {timeout:g} s"
-    elif isinstance(value, webclient.ResponseNeverReceived) and any(
+    elif isinstance(value, (webclient.ResponseNeverReceived, webclient.ResponseFailed)) and any(
         f.check(defer.CancelledError) for f in value.reasons
     ):
         message = f"no answer from {where} within {timeout:g} s"
+    elif isinstance(value, (webclient.ResponseNeverReceived, webclient.ResponseFailed)) and any(
+        f.check(error.ConnectionAborted) for f in value.reasons
+    ):
+        # (What the pool's bounded head does.)
+        message = f"{where} sent an answer whose head is over {MAX_HEAD // 1024} KiB: cut off"
     elif failure.check(error.ConnectionRefusedError):
         return Failure(Unreachable(f"cannot connect to {where}: connection refused"))
     elif failure.check(error.DNSLookupError):
@@ -69,8 +75,8 @@ def _explain(failure: Failure, url: str, timeout: float) -> Failure:
     elif failure.check(error.ConnectError):
         return Failure(Unreachable(f"cannot connect to {where}: {value}"))
     else:
-        message = f"{url}: {value.__class__.__name__}: {value}"
-    return Failure(ClientError(message))
+        return Failure(ClientError(f"{url}: {value.__class__.__name__}: {value}"))
+    return Failure(NoAnswer(message))
 
 
 class ControlPoint:

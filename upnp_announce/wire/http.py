@@ -22,6 +22,7 @@ __all__ = [
     "BodyTooLarge",
     "BytesProducer",
     "CappedBody",
+    "MAX_HEAD",
     "Leaf",
     "method_not_allowed",
     "quiet_pool",
@@ -159,22 +160,49 @@ def read_capped(response: Any, limit: int) -> defer.Deferred[bytes]:
     return done
 
 
+# The most bytes an answer's status line and headers may take: a peer that
+# streams headers for ever is cut off (Twisted bounds each line, not their
+# number).
+MAX_HEAD = 64 * 1024
+
+
 def quiet_pool(reactor: Any, **attributes: Any) -> Any:
     """
-    A persistent C{HTTPConnectionPool} whose connections' factories do not
-    log "Starting factory <...>" lines (one per connection, object reprs
-    that tell a reader nothing).
+    A persistent C{HTTPConnectionPool} for talking to peers: its
+    connections' factories do not log "Starting factory <...>" lines (one
+    per connection, object reprs that tell a reader nothing), and an
+    answer's head is bounded (L{MAX_HEAD}; bodies are bounded by their
+    readers, L{read_capped}).
 
     @param attributes: set on the pool (C{maxPersistentPerHost}, ...).
     """
+    from twisted.web._newclient import BODY, DONE, HTTP11ClientProtocol
     from twisted.web.client import HTTPConnectionPool, _HTTP11ClientFactory
+
+    class _BoundedHead(HTTP11ClientProtocol):
+        _head = 0
+
+        def request(self, request: Any) -> Any:
+            self._head = 0
+            return super().request(request)
+
+        def dataReceived(self, data: bytes) -> None:
+            parser = self._parser
+            if parser is not None and parser.state not in (BODY, DONE):
+                self._head += len(data)
+                if self._head > MAX_HEAD:
+                    self.transport.abortConnection()  # type: ignore[union-attr]
+                    return
+            super().dataReceived(data)
 
     class _QuietFactory(_HTTP11ClientFactory):
         noisy = False
+
+        def buildProtocol(self, addr: Any) -> Any:
+            return _BoundedHead(self._quiescentCallback)
 
     pool = HTTPConnectionPool(reactor, persistent=True)
     pool._factory = _QuietFactory
     for name, value in attributes.items():
         setattr(pool, name, value)
     return pool
-

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["GROUPS", "RULES", "FAIL", "PASS", "SKIP", "WARN", "Finding", "Rule", "Verdicts", "rule"]
+__all__ = [
+    "GROUPS", "RULES", "FAIL", "PASS", "SKIP", "WARN", "Finding", "Rule", "Verdicts", "digits",
+    "printable", "rule",
+]
 
 PASS, FAIL, WARN, SKIP = "PASS", "FAIL", "WARN", "SKIP"
 # The worse of two statuses wins when a rule is checked several times.
@@ -47,7 +50,7 @@ RULES: tuple[Rule, ...] = tuple(
         ("SSDP-HEADERS", "a reply has UDA's header set (extra headers: WARN)", "UDA 1.1 1.3.3"),
         ("SSDP-USN", "USN is uuid:UDN::ST (bare uuid:UDN for a uuid ST), each device its own UDN",
          "UDA 1.1 1.3.3"),
-        ("SSDP-MAXAGE", "CACHE-CONTROL is max-age=N with N >= 1800 (other directives: WARN)",
+        ("SSDP-MAXAGE", "CACHE-CONTROL is max-age=N (N under 1800 or other directives: WARN)",
          "UDA 1.1 1.3.3"),
         ("SSDP-LOCATION", "LOCATION is an http:// URL on the address searched", "UDA 1.1 1.3.3"),
         ("SSDP-SERVER", "SERVER is 'OS/version UPnP/1.x product/version'", "UDA 1.1 1.3.3"),
@@ -76,7 +79,8 @@ RULES: tuple[Rule, ...] = tuple(
          "UDA 1.1 2.3"),
         ("DESC-ICONS", "every icon answers 200 and its type and size match its bytes",
          "UDA 1.1 2.3"),
-        ("DESC-URLBASE", "no URLBase in a UDA 1.1 (or later) description", "UDA 1.1 2.3"),
+        ("DESC-URLBASE", "no URLBase in a UDA 1.1 (or later) description (WARN: deprecated)",
+         "UDA 1.1 2.3"),
     )
     + _rules(
         "scpd",
@@ -157,6 +161,26 @@ class Finding:
     detail: str
 
 
+def digits(text: str) -> bool:
+    """
+    Whether C{text} is a decimal number in ASCII digits (C{str.isdigit}
+    also takes "²", which C{int} refuses).
+    """
+    return text.isascii() and text.isdigit()
+
+
+def printable(text: str) -> str:
+    """
+    A device's text fit for one line of a report (and for XML): control
+    characters, line breaks among them, escaped as C{\\xNN}.
+    """
+    return "".join(
+        c if c.isprintable() or c == " " else f"\\x{ord(c):02x}" if ord(c) < 256
+        else f"\\u{ord(c):04x}"
+        for c in text
+    )
+
+
 class Verdicts:
     """
     The findings of a run, rule by rule: a rule checked several times keeps
@@ -167,6 +191,9 @@ class Verdicts:
         self._found: dict[str, Finding] = {}
 
     def _add(self, id: str, status: str, detail: str) -> None:
+        # Details quote what devices send: one line, no terminal escapes,
+        # nothing XML cannot hold.
+        detail = printable(detail)
         old = self._found.get(id)
         if old is not None:
             if _WEIGHT[old.status] > _WEIGHT[status] or old.status == status == PASS:
@@ -191,7 +218,7 @@ class Verdicts:
         Skip C{id}, unless it was checked already.
         """
         if id not in self._found:
-            self._found[id] = Finding(rule(id), SKIP, detail)
+            self._found[id] = Finding(rule(id), SKIP, printable(detail))
 
     def check(self, id: str, problems: list[str], detail: str = "") -> None:
         """

@@ -12,7 +12,7 @@ from lxml import etree
 
 from upnp_announce import model
 from upnp_announce.client.common import ClientError, first_header
-from upnp_announce.client.conform.catalog import Verdicts
+from upnp_announce.client.conform.catalog import Verdicts, digits
 from upnp_announce.client.conform.probe import Probe
 from upnp_announce.wire.description import DEVICE_NS
 from upnp_announce.wire.images import ImageError, read_image_info
@@ -62,7 +62,7 @@ def spec_version(root: etree._Element) -> tuple[int, int] | None:
     for spec in _children(root, "specVersion"):
         texts = _texts(spec)
         major, minor = texts.get("major", ""), texts.get("minor", "")
-        if major.isdigit() and minor.isdigit():
+        if digits(major) and digits(minor):
             return int(major), int(minor)
     return None
 
@@ -72,7 +72,7 @@ def config_id(root: etree._Element) -> int | None:
     The root's configId, C{None} when it has none (or not a number).
     """
     text = (root.get("configId") or "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if digits(text) else None
 
 
 async def check(probe: Probe, verdicts: Verdicts) -> None:
@@ -110,7 +110,8 @@ async def check(probe: Probe, verdicts: Verdicts) -> None:
     urlbase = [(c.text or "").strip() for c in _children(root, "URLBase")]
     if urlbase and (spec is None or spec >= (1, 1)):
         shown = f"{spec[0]}.{spec[1]}" if spec else "?"
-        verdicts.fail("DESC-URLBASE", f"URLBase {urlbase[0]!r} in a UDA {shown} description")
+        # UDA 1.1: deprecated, its use "no longer RECOMMENDED".
+        verdicts.warn("DESC-URLBASE", f"URLBase {urlbase[0]!r} in a UDA {shown} description")
     else:
         verdicts.ok("DESC-URLBASE", "URLBase in UDA 1.0" if urlbase else "none")
     base = urlbase[0] if urlbase and urlbase[0] else probe.location

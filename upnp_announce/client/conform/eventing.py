@@ -17,7 +17,7 @@ from twisted.web import resource
 from upnp_announce import datatypes
 from upnp_announce.client.common import ClientError, first_header
 from upnp_announce.client.conform import calls
-from upnp_announce.client.conform.catalog import Verdicts
+from upnp_announce.client.conform.catalog import Verdicts, digits
 from upnp_announce.client.conform.probe import Probe, ServiceUnderTest, is_xml
 from upnp_announce.client.eventing import CappedSite
 from upnp_announce.model import Action, StateVariable
@@ -99,6 +99,13 @@ class Listener:
             await self.port.stopListening()
 
 
+def _changed(body: bytes) -> dict[str, str]:
+    try:
+        return gena.parse_propertyset(body)
+    except gena.GENAError:
+        return {}
+
+
 class _Session:
     """
     The subscriptions of one run, each ended at the end.
@@ -114,7 +121,10 @@ class _Session:
     async def send(self, method: bytes, headers: dict[bytes, bytes]) -> tuple[int, Any, bytes]:
         status, answer, body = await self.probe.exchange(method, self.url, headers, limit=65536)
         sid = first_header(answer, b"sid")
-        if method == b"SUBSCRIBE" and status == 200 and sid and b"sid" not in headers:
+        # Every SID the device hands out is ended at the end, also one it
+        # should not have (a SUBSCRIBE with SID and NT taken as new, a
+        # renewal after UNSUBSCRIBE).
+        if method == b"SUBSCRIBE" and status == 200 and sid:
             self.live.add(sid)
         return status, answer, body
 
@@ -369,11 +379,17 @@ async def _sequence(probe: Probe, verdicts: Verdicts, session: _Session) -> None
                               f"{variable.name} without an event")
             continue
         seqs = [e.seq for e in session.listener.of("main")][max(0, before - 1):]
-        steps = [a.isdigit() and b.isdigit() and gena.next_seq(int(a)) == int(b)
+        steps = [digits(a) and digits(b) and gena.next_seq(int(a)) == int(b)
                  for a, b in zip(seqs, seqs[1:])]
-        verdicts.check("EVT-SEQ", [] if all(steps) else [
-            f"after {action.name}, SEQs {', '.join(s[:12] for s in seqs[:6])}: not each the "
-            "next"], f"{action.name}({argument}={new}) evented with the next SEQ, then set back")
+        problems = []
+        if not steps or not all(steps):
+            # (No step at all: no event before the change to count from.)
+            problems.append(f"after {action.name}, SEQs {', '.join(s[:12] for s in seqs[:6])}: "
+                            "not each the next")
+        if variable.sendEvents and not any(variable.name in _changed(e.body) for e in later):
+            problems.append(f"the events after {action.name} do not carry {variable.name}")
+        verdicts.check("EVT-SEQ", problems,
+                       f"{action.name}({argument}={new}) evented with the next SEQ, then set back")
         return
     verdicts.skip("EVT-SEQ", "no Set... action whose change could be seen and set back")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from upnp_announce import netif
-from upnp_announce.client.common import ClientError, first_header
+from upnp_announce.client.common import ClientError, NoAnswer, first_header
 from upnp_announce.client.conform import calls
 from upnp_announce.client.conform.catalog import Verdicts
 from upnp_announce.client.conform.eventing import SUBSCRIPTION, evented
@@ -77,6 +77,9 @@ async def _host(probe: Probe, verdicts: Verdicts) -> None:
     try:
         status, _, _ = await probe.exchange(b"GET", probe.location,
                                             {b"host": b"xconform.example:80"}, limit=1 << 20)
+    except NoAnswer as e:
+        verdicts.warn("SEC-HOST", f"neither refused nor answered: {e}")
+        return
     except ClientError as e:
         verdicts.ok("SEC-HOST", f"refused ({e})")
         return
@@ -117,6 +120,9 @@ async def _refused(
     """
     try:
         status, _, answer = await calls.call(probe, service, calls.NO_SUCH_ACTION, [], body=body)
+    except NoAnswer as e:
+        verdicts.warn(id, f"neither refused nor answered: {e}")
+        return b""
     except ClientError as e:
         verdicts.ok(id, f"refused ({e})")
         return b""

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from twisted.internet.protocol import DatagramProtocol
 
-from upnp_announce.client.conform.catalog import Verdicts
+from upnp_announce.client.conform.catalog import Verdicts, digits
 from upnp_announce.client.conform.description import config_id, spec_version
 from upnp_announce.client.conform.probe import Probe
 from upnp_announce.model import split_type
@@ -23,9 +23,10 @@ from upnp_announce.wire.description import RemoteDevice
 
 __all__ = ["Targets", "check", "judge", "search", "targets"]
 
-# The distinct replies kept per search: a device that floods is not read
+# The distinct replies kept per search (3+2d+k of a large tree fits, with room
+# to spare): a device that floods is not read
 # further.
-MAX_REPLIES = 64
+MAX_REPLIES = 512
 # Seconds to wait for more after the expected replies came.
 GRACE = 0.3
 # The headers of a search reply (UDA 1.1 1.3.3); DATE is recommended.
@@ -343,7 +344,7 @@ def _each(
         bootId = headers.get("bootid.upnp.org")
         if bootId is None:
             (verdicts.warn if old else verdicts.fail)("SSDP-BOOTID", "a reply without BOOTID.UPNP.ORG")
-        elif not bootId.isdigit() or int(bootId) > 2**31 - 1:
+        elif not digits(bootId) or int(bootId) > 2**31 - 1:
             verdicts.fail("SSDP-BOOTID", f"BOOTID.UPNP.ORG {bootId[:20]!r} is not 0..2147483647")
         else:
             bootIds.add(bootId)
@@ -367,10 +368,11 @@ def _max_age(verdicts: Verdicts, value: str | None) -> None:
     directives = [d.strip() for d in value.split(",")]
     ages = [d.partition("=")[2].strip() for d in directives
             if d.partition("=")[0].strip().lower() == "max-age"]
-    if not ages or not ages[0].isdigit():
+    if not ages or not digits(ages[0]):
         verdicts.fail("SSDP-MAXAGE", f"CACHE-CONTROL {value[:40]!r} has no max-age=N")
     elif int(ages[0]) < 1800:
-        verdicts.fail("SSDP-MAXAGE", f"max-age={ages[0]} is under 1800")
+        # UDA 1.1: "Should be greater than or equal to 1800 seconds".
+        verdicts.warn("SSDP-MAXAGE", f"max-age={ages[0]} is under 1800")
     if len(directives) > 1:
         verdicts.warn("SSDP-MAXAGE", f"CACHE-CONTROL {value[:40]!r} has other directives")
 
@@ -381,7 +383,7 @@ def _config_id(verdicts: Verdicts, value: str | None, configId: int | None, old:
             verdicts.ok("SSDP-CONFIGID", "UDA 1.0: none")
         else:
             verdicts.fail("SSDP-CONFIGID", "a reply without CONFIGID.UPNP.ORG")
-    elif not value.isdigit() or int(value) > 16777215:
+    elif not digits(value) or int(value) > 16777215:
         verdicts.fail("SSDP-CONFIGID", f"CONFIGID.UPNP.ORG {value[:20]!r} is not 0..16777215")
     elif configId is None:
         (verdicts.warn if old else verdicts.fail)(
