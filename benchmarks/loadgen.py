@@ -18,7 +18,7 @@ http: keep-alive HTTP/1.1 over C{--connections} connections, each with one
 request in flight (C{--depth} > 1 pipelines); any status but 2xx counts as
 an error.
 
-ssdp: unicast M-SEARCH (ST: upnp:rootdevice, no MX, HOST naming the
+ssdp: unicast M-SEARCH (ST: C{--st}, by default upnp:rootdevice, no MX, HOST naming the
 server), C{--window} in flight at a time, each from the next of
 C{--sources} sockets in turn, every socket bound to its own 127.x.y.z
 address; a search unanswered after 0.3 s counts as lost and another goes
@@ -235,7 +235,7 @@ def ssdp_load(options: argparse.Namespace) -> dict[str, Any]:
         "M-SEARCH * HTTP/1.1\r\n"
         f"HOST: 127.0.0.1:{options.port}\r\n"
         'MAN: "ssdp:discover"\r\n'
-        "ST: upnp:rootdevice\r\n"
+        f"ST: {options.st}\r\n"
         "USER-AGENT: Linux/6 UPnP/1.1 upnp-bench/1\r\n\r\n"
     ).encode()
     selector = selectors.EpollSelector() if hasattr(selectors, "EpollSelector") else selectors.DefaultSelector()
@@ -316,6 +316,7 @@ def main(argv: list[str]) -> None:
     ssdp = commands.add_parser("ssdp")
     ssdp.add_argument("--sources", type=int, default=2048)
     ssdp.add_argument("--window", type=int, default=64)
+    ssdp.add_argument("--st", default="upnp:rootdevice")
     for p in (http, ssdp):
         p.add_argument("--port", type=int, required=True)
         p.add_argument("--server-pid", type=int)

@@ -12,11 +12,13 @@ SIGTERM or after C{--seconds} at the latest.
     python benchmarks/servers.py bare-http --get-file F --post-file F [--seconds S]
         A twisted.web Site with one minimal leaf Resource: any GET gets the
         bytes of the first file, any POST those of the second (both
-        text/xml). Prints READY {"http_port":...}.
+        text/xml). Its access log is off, as our device's is. Prints READY
+        {"http_port":...}.
 
-    python benchmarks/servers.py bare-ssdp --reply-file F [--seconds S]
+    python benchmarks/servers.py bare-ssdp --reply-file F [--reply-file F2 ...] [--seconds S]
         A DatagramProtocol on 127.0.0.1 that answers every datagram with the
-        bytes of F. Prints READY {"ssdp_port":...}.
+        bytes of each file, one datagram each (pre-rendered replies).
+        Prints READY {"ssdp_port":...}.
 
     python benchmarks/servers.py bare-gena --post-file F [--seconds S]
         GENA done by hand on bare twisted.web: SUBSCRIBE records the
@@ -124,11 +126,21 @@ class Fixed(resource.Resource):
         return self.post
 
 
+class QuietSite(server.Site):
+    """
+    A Site without its access log (our device logs access only with
+    C{--debug http}).
+    """
+
+    def log(self, request: Any) -> None:
+        pass
+
+
 def bare_http(options: argparse.Namespace) -> None:
     from twisted.internet import reactor
 
     leaf = Fixed(Path(options.get_file).read_bytes(), Path(options.post_file).read_bytes())
-    site = server.Site(leaf, parsePOSTFormSubmission=False)
+    site = QuietSite(leaf, parsePOSTFormSubmission=False)
     site.noisy = False
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     _ready({"http_port": port.getHost().port})
@@ -141,20 +153,23 @@ def bare_http(options: argparse.Namespace) -> None:
 
 class Echo(protocol.DatagramProtocol):
     """
-    Answers every datagram with the same bytes.
+    Answers every datagram with the same datagrams.
     """
 
-    def __init__(self, reply: bytes) -> None:
-        self.reply = reply
+    def __init__(self, replies: list[bytes]) -> None:
+        self.replies = replies
 
     def datagramReceived(self, datagram: bytes, addr: Any) -> None:
-        self.transport.write(self.reply, addr)
+        write = self.transport.write
+        for reply in self.replies:
+            write(reply, addr)
 
 
 def bare_ssdp(options: argparse.Namespace) -> None:
     from twisted.internet import reactor
 
-    port = reactor.listenUDP(0, Echo(Path(options.reply_file).read_bytes()), interface="127.0.0.1")
+    replies = [Path(f).read_bytes() for f in options.reply_file]
+    port = reactor.listenUDP(0, Echo(replies), interface="127.0.0.1")
     _ready({"ssdp_port": port.getHost().port})
     _bounded(reactor, options.seconds)
     reactor.run()
@@ -227,8 +242,8 @@ def bare_gena(options: argparse.Namespace) -> None:
     pool = HTTPConnectionPool(reactor, persistent=True)
     pool.maxPersistentPerHost = 2
     agent = Agent(reactor, connectTimeout=5, pool=pool)
-    site = server.Site(Gena(reactor, agent, Path(options.post_file).read_bytes()),
-                       parsePOSTFormSubmission=False)
+    site = QuietSite(Gena(reactor, agent, Path(options.post_file).read_bytes()),
+                     parsePOSTFormSubmission=False)
     site.noisy = False
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     _ready({"http_port": port.getHost().port})
@@ -246,7 +261,7 @@ def main(argv: list[str]) -> None:
     p.add_argument("--get-file", required=True)
     p.add_argument("--post-file", required=True)
     p = commands.add_parser("bare-ssdp")
-    p.add_argument("--reply-file", required=True)
+    p.add_argument("--reply-file", required=True, action="append")
     p = commands.add_parser("bare-gena")
     p.add_argument("--post-file", required=True)
     for p in commands.choices.values():
