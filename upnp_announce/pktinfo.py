@@ -22,6 +22,7 @@ L{ipv6_mreq}, L{split_scope}) do no I/O.
 from __future__ import annotations
 
 import errno
+import functools
 import ipaddress
 import socket
 import struct
@@ -81,6 +82,9 @@ _IPV6_MREQ = struct.Struct("=16sI")
 #: interface index for link-local peers, 0 otherwise).
 SocketAddress = tuple[str, int] | tuple[str, int, int, int]
 
+# (A plain int: an IntFlag's & costs more than the rest of a read.)
+_MSG_TRUNC = int(socket.MSG_TRUNC)
+
 
 @dataclass(frozen=True)
 class PacketInfo:
@@ -128,19 +132,29 @@ def decode_packet_info(ancillary: Iterable[tuple[int, int, bytes]]) -> PacketInf
     @return: The first packet info found, or L{None}.
     """
     for level, kind, data in ancillary:
-        if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(data) >= _IN_PKTINFO.size:
-            ifindex, local, destination = _IN_PKTINFO.unpack_from(data)
-            return PacketInfo(
-                ifindex,
-                socket.inet_ntop(socket.AF_INET, destination),
-                socket.inet_ntop(socket.AF_INET, local),
-            )
-        if level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO and len(data) >= _IN6_PKTINFO.size:
-            destination, ifindex = _IN6_PKTINFO.unpack_from(data)
-            return PacketInfo(ifindex, socket.inet_ntop(socket.AF_INET6, destination))
+        info = _decode_one(level, kind, data)
+        if info is not None:
+            return info
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def _decode_one(level: int, kind: int, data: bytes) -> PacketInfo | None:
+    # A socket sees few (interface, destination) pairs: each is decoded once.
+    if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(data) >= _IN_PKTINFO.size:
+        ifindex, local, destination = _IN_PKTINFO.unpack_from(data)
+        return PacketInfo(
+            ifindex,
+            socket.inet_ntop(socket.AF_INET, destination),
+            socket.inet_ntop(socket.AF_INET, local),
+        )
+    if level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO and len(data) >= _IN6_PKTINFO.size:
+        destination, ifindex = _IN6_PKTINFO.unpack_from(data)
+        return PacketInfo(ifindex, socket.inet_ntop(socket.AF_INET6, destination))
+    return None
+
+
+@functools.lru_cache(maxsize=256)
 def encode_packet_info(
     family: int, ifindex: int = 0, source: str | None = None
 ) -> tuple[int, int, bytes]:
@@ -162,6 +176,32 @@ def encode_packet_info(
         packed = socket.inet_pton(socket.AF_INET6, source or "::")
         return (socket.IPPROTO_IPV6, IPV6_PKTINFO, _IN6_PKTINFO.pack(packed, ifindex))
     raise OSError(errno.EAFNOSUPPORT, f"not an IP family: {family}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _packed(family: int, address: str) -> bytes:
+    return socket.inet_pton(family, address)
+
+
+def _host_of(host: str) -> tuple[str, int, int]:
+    """
+    A destination host as (address, zone index, IP version); version 0 for
+    what is not an IP address.
+    """
+    if "%" in host:
+        # (A zone's name may name another index tomorrow: not cached.)
+        bare, scope = split_scope(host)
+        return bare, scope, _version(bare)
+    return host, 0, _version(host)
+
+
+@functools.lru_cache(maxsize=4096)
+def _version(address: str) -> int:
+    # Peers search again and again: each address is read once.
+    try:
+        return ipaddress.ip_address(address).version
+    except ValueError:
+        return 0
 
 
 def ip_mreqn(group: str, ifindex: int = 0, address: str = "0.0.0.0") -> bytes:
@@ -478,7 +518,7 @@ class PacketInfoPort:
                     continue
                 self._log.failure("recvmsg failed")
                 return
-            if flags & socket.MSG_TRUNC:
+            if flags & _MSG_TRUNC:
                 self._log.warn(
                     "dropped a datagram longer than {size} bytes", size=self.maxPacketSize
                 )
@@ -501,7 +541,7 @@ class PacketInfoPort:
         """
         if self.multicastAll or not self.filterMemberships or not destination:
             return True
-        packed = socket.inet_pton(self.family, destination)
+        packed = _packed(self.family, destination)
         if not _is_multicast(packed):
             return True
         return (packed, ifindex) in self._memberships or (packed, 0) in self._memberships
@@ -510,16 +550,14 @@ class PacketInfoPort:
 
     def _destination(self, address: SocketAddress) -> tuple[str, int] | tuple[str, int, int, int]:
         host, port = address[0], address[1]
-        bare, scope = split_scope(host)
-        try:
-            parsed = ipaddress.ip_address(bare)
-        except ValueError:
-            raise InvalidAddressError(host, "not an IP address") from None
+        bare, scope, version = _host_of(host)
+        if version == 0:
+            raise InvalidAddressError(host, "not an IP address")
         if self.family == socket.AF_INET:
-            if parsed.version != 4:
+            if version != 4:
                 raise InvalidAddressError(host, "not an IPv4 address")
             return (bare, port)
-        if parsed.version != 6:
+        if version != 6:
             raise InvalidAddressError(host, "not an IPv6 address")
         flowinfo = address[2] if len(address) == 4 else 0
         if not scope and len(address) == 4:

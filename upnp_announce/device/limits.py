@@ -105,10 +105,11 @@ class SearchBudget:
             return min(wanted, max(self.capacity(), int(self.rate)))
         grants = entry.grants
         while grants and grants[0][0] <= now - 1.0:
-            grants.popleft()
-        granted = max(0, min(wanted, int(self.rate) - sum(n for _, n in grants)))
+            entry.granted -= grants.popleft()[1]
+        granted = max(0, min(wanted, int(self.rate) - entry.granted))
         if granted:
             grants.append((now, granted))
+            entry.granted += granted
         return granted
 
     def _forget(self, now: float) -> None:
@@ -124,12 +125,13 @@ class _Source:
     """
     What a L{SearchBudget} remembers of one source: when it last searched,
     when it last searched for each target, and its grants of the last second
-    as (time, count).
+    as (time, count), with their sum.
     """
 
     seen: float = 0.0
     targets: dict[str, float] = field(default_factory=dict)
     grants: deque[tuple[float, int]] = field(default_factory=deque)
+    granted: int = 0
 
 
 class Pacer:
