@@ -15,6 +15,13 @@ SIGTERM or after C{--seconds} at the latest.
         text/xml). Its access log is off, as our device's is. Prints READY
         {"http_port":...}.
 
+    python benchmarks/servers.py naive-soap [--seconds S]
+        The naive twisted.web SOAP endpoint: a leaf Resource whose POST
+        reads the body, parses it with xml.etree.ElementTree (no hardening,
+        no checks), takes the action's name and answers its response
+        envelope with the light's Status (no access log). Prints READY
+        {"http_port":...}.
+
     python benchmarks/servers.py bare-ssdp --reply-file F [--reply-file F2 ...] [--seconds S]
         A DatagramProtocol on 127.0.0.1 that answers every datagram with the
         bytes of each file, one datagram each (pre-rendered replies).
@@ -148,6 +155,40 @@ def bare_http(options: argparse.Namespace) -> None:
     reactor.run()
 
 
+class NaiveSOAP(resource.Resource):
+    """
+    What a first SOAP endpoint on twisted.web looks like: ElementTree on
+    the body, the action's name, a formatted answer.
+    """
+
+    isLeaf = True
+
+    def render_POST(self, request: Any) -> bytes:
+        import xml.etree.ElementTree as ET
+
+        envelope = ET.fromstring(request.content.read())
+        call = next(iter(envelope.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")))
+        namespace, _, action = call.tag[1:].partition("}")
+        request.setHeader(b"content-type", XML)
+        return (
+            '<?xml version="1.0"?>\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
+            'envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>'
+            f'<u:{action}Response xmlns:u="{namespace}"><ResultStatus>0</ResultStatus>'
+            f"</u:{action}Response></s:Body></s:Envelope>"
+        ).encode()
+
+
+def naive_soap(options: argparse.Namespace) -> None:
+    from twisted.internet import reactor
+
+    site = QuietSite(NaiveSOAP(), parsePOSTFormSubmission=False)
+    site.noisy = False
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")
+    _ready({"http_port": port.getHost().port})
+    _bounded(reactor, options.seconds)
+    reactor.run()
+
+
 # -- bare Twisted SSDP -----------------------------------------------------------------
 
 
@@ -260,6 +301,7 @@ def main(argv: list[str]) -> None:
     p = commands.add_parser("bare-http")
     p.add_argument("--get-file", required=True)
     p.add_argument("--post-file", required=True)
+    commands.add_parser("naive-soap")
     p = commands.add_parser("bare-ssdp")
     p.add_argument("--reply-file", required=True, action="append")
     p = commands.add_parser("bare-gena")
@@ -268,7 +310,7 @@ def main(argv: list[str]) -> None:
         p.add_argument("--seconds", type=float, default=120.0)
     options = parser.parse_args(argv)
     {"ours": ours, "bare-http": bare_http, "bare-ssdp": bare_ssdp,
-     "bare-gena": bare_gena}[options.command](options)
+     "bare-gena": bare_gena, "naive-soap": naive_soap}[options.command](options)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from upnp_announce.wire.xmlsafe import CONTENT_TYPE
 __all__ = [
     "ACTION_TIMEOUT",
     "ActionInvoker",
+    "Answer",
     "ControlResource",
     "check_argument",
     "parse_soapaction",
@@ -239,9 +240,12 @@ class ControlResource(Leaf):
             return b"M-POST needs MAN: \"http://schemas.xmlsoap.org/soap/envelope/\"; ns=NN\n"
         return self._control(request, request.getHeader(f"{prefix}-SOAPACTION".encode()))
 
+    # The headers of every SOAP answer, besides Server, Date and
+    # Content-Length.
+    ANSWER_HEADERS = [(b"Content-Type", XML), (b"Ext", b"")]
+
     def _control(self, request: Request, soapAction: bytes | None) -> bytes | int:
-        contentType = (request.getHeader(b"content-type") or b"text/xml").split(b";")[0]
-        if contentType.strip().lower() not in _XML_TYPES:
+        if not _is_xml(request.getHeader(b"content-type")):
             request.setResponseCode(415)
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return b"SOAP control takes text/xml\n"
@@ -261,7 +265,7 @@ class ControlResource(Leaf):
             request.setResponseCode(400)
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return f"Not a SOAP action call: {e}\n".encode()
-        result = self.invoker.invoke(parse_soapaction(soapAction), call)
+        result = self.invoke(soapAction, call)
         if isinstance(result, tuple):
             # Answered at once (most providers): no Deferred machinery.
             code, answer = result
@@ -274,6 +278,27 @@ class ControlResource(Leaf):
         result.addCallback(self._send, request, finished)
         return NOT_DONE_YET
 
+    def lean(self, contentType: bytes | None, body: bytes) -> soap.SOAPRequest | None:
+        """
+        The action call of a POST that passes every check of L{_control}
+        (content type, size, a well-formed envelope), or C{None} for one
+        that does not (L{_control} answers it).
+        """
+        if not _is_xml(contentType) or len(body) > self.maxBody:
+            return None
+        try:
+            return soap.parse_request(body, maxBytes=self.maxBody)
+        except soap.SOAPError:
+            return None
+
+    def invoke(
+        self, soapAction: bytes | None, call: soap.SOAPRequest
+    ) -> Answer | defer.Deferred[Answer]:
+        """
+        Run an action call, named by the SOAPACTION header's value.
+        """
+        return self.invoker.invoke(parse_soapaction(soapAction), call)
+
     def _send(self, answer: Answer, request: Request, finished: list[bool]) -> None:
         if finished[0]:
             return
@@ -285,6 +310,13 @@ class ControlResource(Leaf):
         request.write(body)
         request.finish()
 
+
+
+def _is_xml(contentType: bytes | None) -> bool:
+    """
+    Whether a Content-Type is one SOAP control takes (none is taken as it).
+    """
+    return (contentType or b"text/xml").split(b";")[0].strip().lower() in _XML_TYPES
 
 
 def parse_soapaction(header: bytes | None) -> tuple[str, str] | None:

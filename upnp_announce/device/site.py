@@ -18,6 +18,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
+from upnp_announce.device.channel import DateLine, LeanChannel
 from upnp_announce.device.control import ControlResource
 from upnp_announce.device.eventing import (
     EventResource,
@@ -185,6 +186,9 @@ class DeviceSite(server.Site):
         self.eventingSettings = eventing
         self.notifier = notifier if notifier is not None else HTTPNotifier(reactor, eventing)
         self.served: dict[str, Served] = {}
+        self._routes: dict[bytes, StaticBytes | ControlResource] = {}
+        self._date = DateLine(reactor)
+        self.serverHeader = SERVER_BYTES
         self._eventingOn = True
         self.resource = _Directory()
         if device is not None:
@@ -282,10 +286,43 @@ class DeviceSite(server.Site):
 
     def _rebuild(self) -> None:
         tree = _Directory()
+        routes: dict[bytes, StaticBytes | ControlResource] = {}
         for served in self.served.values():
             for path, leaf in [*served.resources, *served.events.items()]:
                 put_resource(tree, path, leaf)
+                if isinstance(leaf, (StaticBytes, ControlResource)):
+                    routes[path.encode("utf-8")] = leaf
         self.resource = tree
+        self._routes = routes
+
+    # -- the lean channel (upnp_announce.device.channel.Routes) ---------------------------
+
+    def buildProtocol(self, addr: Any) -> LeanChannel:  # type: ignore[override]
+        """
+        A connection starts on the lean channel, which answers the fixed
+        routes and hands anything else to L{twistedChannel}. (Not an
+        HTTPChannel, hence the ignore: no caller here needs one.)
+        """
+        channel = LeanChannel(self, addr, self._clock, self.timeOut or 0, self._date)
+        channel.factory = self
+        return channel
+
+    def twistedChannel(self, address: Any) -> Any:
+        """
+        twisted.web's own channel, serving the resource tree.
+        """
+        return super().buildProtocol(address)
+
+    def fixedRoute(self, path: bytes) -> StaticBytes | ControlResource | None:
+        return self._routes.get(path)
+
+    def hostAllowed(self, host: bytes) -> bool:
+        return host.lower() in self._hosts or (
+            host[:1] == b"[" and _canonical_ipv6(host) in self._hosts
+        )
+
+    def originAllowed(self, origin: bytes) -> bool:
+        return self._ours(origin)
 
     # -- eventing ------------------------------------------------------------------------
 
@@ -376,9 +413,7 @@ class DeviceSite(server.Site):
     def getResourceFor(self, request: IRequest) -> resource.Resource:
         request.setHeader(b"server", SERVER_BYTES)
         host = request.getHeader(b"host")
-        if host is not None and host.lower() not in self._hosts and not (
-            host[:1] == b"[" and _canonical_ipv6(host) in self._hosts
-        ):
+        if host is not None and not self.hostAllowed(host):
             self._log.debug(
                 "Refused a request for {host!r}: not one of our addresses", host=host
             )
