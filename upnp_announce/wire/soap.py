@@ -10,6 +10,7 @@ name).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
@@ -130,6 +131,26 @@ _TAIL = "</s:Body></s:Envelope>\n"
 
 
 def _envelope(namespace: str, element: str, arguments: Sequence[tuple[str, str]]) -> bytes:
+    key = tuple(arguments)
+    if sum(len(value) for _, value in key) <= _KEEP_VALUES:
+        # The same answer comes again and again (GetStatus while nothing
+        # changes): serialised once.
+        return _kept_envelope(namespace, element, key)
+    return _serialise_envelope(namespace, element, key)
+
+
+# Envelopes are kept only when their values are this short at most.
+_KEEP_VALUES = 1024
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_envelope(namespace: str, element: str, arguments: tuple[tuple[str, str], ...]) -> bytes:
+    return _serialise_envelope(namespace, element, arguments)
+
+
+def _serialise_envelope(
+    namespace: str, element: str, arguments: Sequence[tuple[str, str]]
+) -> bytes:
     parts = [_HEAD, f"<u:{element} xmlns:u={quoteattr(namespace)}>"]
     parts.extend(f"<{name}>{xml_escape(value)}</{name}>" for name, value in arguments)
     parts.append(f"</u:{element}>")

@@ -49,7 +49,7 @@ def parse(
     if len(data) > maxBytes:
         raise UnsafeXML(f"the document is {len(data)} bytes; at most {maxBytes} allowed")
     # Without NULs, UTF-16 and UTF-32 spell it as UTF-8 does.
-    if b"<!DOCTYPE" in data.replace(b"\0", b""):
+    if b"<!DOCTYPE" in (data.replace(b"\0", b"") if b"\0" in data else data):
         raise UnsafeXML("a document type declaration (DOCTYPE) is not allowed")
     try:
         root = etree.fromstring(data, _PARSER)
@@ -60,21 +60,28 @@ def parse(
     # (lxml-stubs do not know DocInfo.doctype.)
     if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]
         raise UnsafeXML("a document type declaration (DOCTYPE) is not allowed")
-    count = 0
-    for element in root.iter():
-        count += 1
-        if count > maxElements:
-            raise UnsafeXML(f"more than {maxElements} elements")
-    if _depth(root) > maxDepth:
+    count, deepest = _size(root, maxElements)
+    if count > maxElements:
+        raise UnsafeXML(f"more than {maxElements} elements")
+    if deepest > maxDepth:
         raise UnsafeXML(f"elements are nested more than {maxDepth} deep")
     return root
 
 
-def _depth(root: etree._Element) -> int:
-    deepest = 0
+def _size(root: etree._Element, maxElements: int) -> tuple[int, int]:
+    """
+    How many nodes the tree has (counting stops past C{maxElements}) and
+    how deep they nest, in one walk.
+    """
+    count = deepest = 0
     stack = [(root, 1)]
     while stack:
         element, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in element)
-    return deepest
+        count += 1
+        if count > maxElements:
+            break
+        if depth > deepest:
+            deepest = depth
+        if len(element):
+            stack.extend((child, depth + 1) for child in element)
+    return count, deepest
