@@ -22,7 +22,7 @@ from upnp_announce.device.channel import DateLine, LeanChannel
 from upnp_announce.device.control import ControlResource
 from upnp_announce.device.eventing import (
     EventResource,
-    HTTPNotifier,
+    LeanNotifier,
     Notifier,
     ServiceEventing,
 )
@@ -172,7 +172,7 @@ class DeviceSite(server.Site):
             the actions' and events' timers (and an L{IReactorTCP} for
             NOTIFYs, unless C{notifier} is given).
         @param eventing: the GENA settings.
-        @param notifier: sends NOTIFYs; by default an L{HTTPNotifier}.
+        @param notifier: sends NOTIFYs; by default a L{LeanNotifier}.
         """
         if reactor is None:
             from twisted.internet import reactor
@@ -184,7 +184,7 @@ class DeviceSite(server.Site):
         self._networks: dict[str, ipaddress.IPv4Network | ipaddress.IPv6Network] = {}
         self._networkCount: Counter[str] = Counter()
         self.eventingSettings = eventing
-        self.notifier = notifier if notifier is not None else HTTPNotifier(reactor, eventing)
+        self.notifier = notifier if notifier is not None else LeanNotifier(reactor, eventing)
         self.served: dict[str, Served] = {}
         self._routes: dict[bytes, StaticBytes | ControlResource] = {}
         self._date = DateLine(reactor)
