@@ -427,7 +427,7 @@ def wrk(port: int, path: str, pid: int, *, duration: float, connections: int,
     script = WRK_SCRIPT.format(method=method, body=json.dumps((body or b"").decode("latin-1")),
                                headers=lines)
     with bytes_file(script.encode()) as scriptFile:
-        argv = pinned(["wrk", "-t1", "-c", str(connections), "-d", f"{duration:g}s",
+        argv = pinned(["wrk", "-t1", "-c", str(connections), "-d", f"{max(1, round(duration))}s",
                        "--timeout", "5s", "-s", scriptFile, f"http://127.0.0.1:{port}{path}"],
                       CLIENT_CORE)
         cpu0, started_ = cpu_seconds(pid), time.monotonic()
@@ -602,7 +602,7 @@ def print_table(title: str, rows: Sequence[Row]) -> None:
                 extra += f", {m.lost} lost" if m.lost else ""
                 flag = f", {m.note}" if m.note else ""
                 print(f"  {row.measurement} / {who}: runs {m.rates}{extra}{flag}")
-            elif m.note:
+            elif m.note and m.note != "-":
                 print(f"  {row.measurement} / {who}: {m.note}")
     goals = [g for row in rows for g in row.goals]
     if goals:
