@@ -503,14 +503,17 @@ class PacketInfoPort:
         packet info, and hand them to the protocol. Errors from the protocol
         and from earlier sends (ICMP) are logged, not raised.
         """
+        sock = self._socket
+        if sock is None:
+            return
+        # (Bound once: this loop runs for every datagram the device gets.)
+        recvmsg, size, space = sock.recvmsg, self.maxPacketSize, self._ancillarySpace
+        received = self.protocol.datagramReceived
         for _ in range(self.maxReads):
-            sock = self._socket
-            if sock is None:
+            if self._socket is not sock:
                 return
             try:
-                data, ancillary, flags, address = sock.recvmsg(
-                    self.maxPacketSize, self._ancillarySpace
-                )
+                data, ancillary, flags, address = recvmsg(size, space)
             except BlockingIOError:
                 return
             except OSError as e:
@@ -523,13 +526,14 @@ class PacketInfoPort:
                     "dropped a datagram longer than {size} bytes", size=self.maxPacketSize
                 )
                 continue
-            info = decode_packet_info(ancillary)
+            info = (_decode_one(*ancillary[0]) if len(ancillary) == 1
+                    else decode_packet_info(ancillary))
             ifindex, destination = (0, "") if info is None else (info.ifindex, info.destination)
             if not self._member(destination, ifindex):
                 self.filtered += 1
                 continue
             try:
-                self.protocol.datagramReceived(data, address, ifindex, destination)
+                received(data, address, ifindex, destination)
             except Exception:
                 self._log.failure("datagramReceived failed")
 

@@ -86,20 +86,23 @@ class SearchBudget:
         @param target: what was searched for (its ST).
         """
         now = self.clock.seconds()
-        if source not in self._sources and len(self._sources) >= self.sources:
-            self._forget(now)
-            if len(self._sources) >= self.sources:
-                # Too many sources at once: the unknown ones share one entry.
-                source = ""
         entry = self._sources.get(source)
         if entry is None:
-            entry = self._sources[source] = _Source()
+            if len(self._sources) >= self.sources:
+                self._forget(now)
+                if len(self._sources) >= self.sources:
+                    # Too many sources at once: the unknown ones share one entry.
+                    source = ""
+            entry = self._sources.get(source)
+            if entry is None:
+                entry = self._sources[source] = _Source()
         entry.seen = now
         target = target.lower()[:128]
-        last = entry.targets.pop(target, None)
-        entry.targets[target] = now
-        if len(entry.targets) > self.TARGETS:
-            del entry.targets[next(iter(entry.targets))]
+        targets = entry.targets
+        last = targets.pop(target, None)
+        targets[target] = now
+        if last is None and len(targets) > self.TARGETS:
+            del targets[next(iter(targets))]
         if last is None or now - last >= self.quiet:
             # Not asked lately: a whole answer.
             return min(wanted, max(self.capacity(), int(self.rate)))
