@@ -86,20 +86,23 @@ def bare_ssdp(replies: list[bytes]) -> Iterator[tuple[common.Server, int]]:
 def measure(options) -> list[Row]:
     rows = []
     why = "--skip-aio" if options.skip_aio else common.aio_unavailable()
-    for st in TARGETS:
+    for st in options.targets.split(","):
         with contextlib.ExitStack() as stack:
             server, info = stack.enter_context(common.our_device())
             port = info["ssdp_port"]
             replies = our_replies(port, st)
             assert all(r.startswith(b"HTTP/1.1 200 OK\r\n") for r in replies), replies
             log(f"{st}: ours at 127.0.0.1:{port} ({len(replies)} replies a search)")
-            measures = {"ours": lambda: common.loadgen_ssdp(options, port, server.pid, st=st)}
+            n = len(replies)
+            measures = {"ours": lambda: common.loadgen_ssdp(
+                options, port, server.pid, st=st, expect=n)}
             bare, barePort = stack.enter_context(bare_ssdp(replies))
-            measures["bare"] = lambda: common.loadgen_ssdp(options, barePort, bare.pid, st=st)
+            measures["bare"] = lambda: common.loadgen_ssdp(
+                options, barePort, bare.pid, st=st, expect=n)
             if not why:
                 aio, ns = stack.enter_context(common.aio_device())
                 measures["aio"] = lambda: common.loadgen_ssdp(
-                    options, common.AIO_SSDP_PORT, aio.pid, st=st, ns=ns)
+                    options, common.AIO_SSDP_PORT, aio.pid, st=st, expect=n, ns=ns)
             results = common.alternate(options.runs, measures)
         measured = {who: summarise(result) for who, result in results.items()}
         aioMeasured = measured.get("aio") or common.skipped(
@@ -122,6 +125,7 @@ def main(argv: list[str]) -> None:
         __doc__.split("\n\n")[0],
         sources=(int, 2048, "searching sockets, each on its own 127.x.y.z address"),
         window=(int, 64, "searches in flight"),
+        targets=(str, ",".join(TARGETS), "search targets, comma-separated"),
     ).parse_args(argv)
     if options.sources < 200:
         raise SystemExit("--sources must be at least 200 (M1 loads from >= 200 addresses)")

@@ -342,13 +342,14 @@ def loadgen_http(
 
 
 def loadgen_ssdp(options: argparse.Namespace, port: int, server_pid: int, *,
-                 st: str = "upnp:rootdevice", ns: Namespace | None = None) -> dict:
+                 st: str = "upnp:rootdevice", expect: int = 1,
+                 ns: Namespace | None = None) -> dict:
     """
     One run of loadgen.py's SSDP load (see L{alternate}).
     """
     argv = [PYTHON, str(LOADGEN), "ssdp", "--port", str(port), "--server-pid", str(server_pid),
             *common_load_args(options), "--sources", str(options.sources),
-            "--window", str(options.window), "--st", st]
+            "--window", str(options.window), "--st", st, "--expect", str(expect)]
     argv = pinned(argv, CLIENT_CORE)
     return one_run(run_client(ns.command(argv) if ns else argv))
 
