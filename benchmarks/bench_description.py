@@ -53,7 +53,7 @@ def measure(options) -> list[Row]:
             aio, ns = stack.enter_context(common.aio_device())
             measures["aio"] = lambda: load(options, 8000, common.AIO_DESCRIPTION, aio.pid, ns)
         log(f"GET {path}: ours, bare Twisted{'' if why else ', aio'} in alternating rounds")
-        results = common.alternate(options.runs, measures)
+        results = common.alternate(options.runs, measures, warm=True)
     measured = {who: summarise(result) for who, result in results.items()}
     ours, bareMeasured = measured["ours"], measured["bare"]
     aioMeasured = measured.get("aio") or common.skipped(f"skipped: {why}")

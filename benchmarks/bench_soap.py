@@ -66,7 +66,7 @@ def measure(options) -> list[Row]:
             aio, ns = stack.enter_context(common.aio_device())
             measures["aio"] = lambda: load(options, 8000, common.AIO_CONTROL, aio.pid, ns, **post)
         log(f"POST {control} {ACTION}: ours, bare Twisted{'' if why else ', aio'} alternating")
-        results = common.alternate(options.runs, measures)
+        results = common.alternate(options.runs, measures, warm=True)
     measured = {who: summarise(result) for who, result in results.items()}
     ours, bareMeasured = measured["ours"], measured["bare"]
     aioMeasured = measured.get("aio") or common.skipped(f"skipped: {why}")

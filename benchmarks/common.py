@@ -381,14 +381,21 @@ def arguments(description: str, **extra: tuple[type, object, str]) -> argparse.A
 # -- alternating rounds ---------------------------------------------------------------
 
 
-def alternate(runs: int, measures: dict[str, Callable[[], dict]]) -> dict[str, dict]:
+def alternate(runs: int, measures: dict[str, Callable[[], dict]],
+              warm: bool = False) -> dict[str, dict]:
     """
     C{runs} rounds; in each, one measured run of every implementation, in
     an order that rotates (no implementation always goes first, each sees
     the same machine conditions). Each measure returns one run's dict (as
     loadgen.py's runs); the result is, per name, C{{"runs": [...]}}.
+
+    @param warm: first one unmeasured run of each (for loads without a
+        warm-up of their own: wrk).
     """
     names = list(measures)
+    if warm:
+        for name in names:
+            measures[name]()
     results: dict[str, dict] = {name: {"runs": []} for name in names}
     for i in range(runs):
         for name in names[i % len(names):] + names[: i % len(names)]:
