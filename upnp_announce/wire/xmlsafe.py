@@ -60,28 +60,24 @@ def parse(
     # (lxml-stubs do not know DocInfo.doctype.)
     if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]
         raise UnsafeXML("a document type declaration (DOCTYPE) is not allowed")
-    count, deepest = _size(root, maxElements)
-    if count > maxElements:
-        raise UnsafeXML(f"more than {maxElements} elements")
-    if deepest > maxDepth:
+    count = 0
+    for _ in root.iter():
+        count += 1
+        if count > maxElements:
+            raise UnsafeXML(f"more than {maxElements} elements")
+    # (n nodes nest at most n deep: small documents need no walk.)
+    if count > maxDepth and _depth(root) > maxDepth:
         raise UnsafeXML(f"elements are nested more than {maxDepth} deep")
     return root
 
 
-def _size(root: etree._Element, maxElements: int) -> tuple[int, int]:
-    """
-    How many nodes the tree has (counting stops past C{maxElements}) and
-    how deep they nest, in one walk.
-    """
-    count = deepest = 0
+def _depth(root: etree._Element) -> int:
+    deepest = 0
     stack = [(root, 1)]
     while stack:
         element, depth = stack.pop()
-        count += 1
-        if count > maxElements:
-            break
         if depth > deepest:
             deepest = depth
         if len(element):
             stack.extend((child, depth + 1) for child in element)
-    return count, deepest
+    return deepest
