@@ -14,6 +14,7 @@ answer.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Mapping
 from typing import Any
@@ -70,6 +71,21 @@ class ActionInvoker:
         self.timeout = timeout
         self._variables = {v.name: v for v in service.description.stateVariables}
         self._actions = {a.name: a for a in service.description.actions}
+        # Each action's out-argument names, sorted (to check what a
+        # provider returns), and the namespaces asked for that this
+        # service serves or not (control points ask with the same few).
+        self._outNames = {
+            a.name: sorted(x.name for x in a.outArguments) for a in service.description.actions
+        }
+        self._served: dict[str, bool] = {}
+
+    def _serves(self, namespace: str) -> bool:
+        found = self._served.get(namespace)
+        if found is None:
+            if len(self._served) >= 64:
+                self._served.clear()
+            found = self._served[namespace] = serves(self.service.serviceType, namespace)
+        return found
 
     def invoke(
         self, asked: tuple[str, str] | None, call: soap.SOAPRequest
@@ -125,9 +141,9 @@ class ActionInvoker:
             )
         if name == "QueryStateVariable" and namespace == soap.CONTROL_NS:
             return namespace, name, self._arguments(call, _QUERY, _QUERY_VARIABLES)
-        if not serves(self.service.serviceType, namespace):
+        if not self._serves(namespace):
             raise soap.UPnPError(401, f"Invalid Action: this is {self.service.serviceType}")
-        if call.namespace is not None and not serves(self.service.serviceType, call.namespace):
+        if call.namespace is not None and not self._serves(call.namespace):
             raise soap.UPnPError(
                 401, f"Invalid Action: the body calls {call.action} of {call.namespace}"
             )
@@ -166,8 +182,8 @@ class ActionInvoker:
 
     def _respond(self, outputs: object, namespace: str, name: str) -> Answer:
         arguments = self._actions[name].outArguments
-        declared = [a.name for a in arguments]
-        if not isinstance(outputs, Mapping) or sorted(outputs) != sorted(declared):
+        if not isinstance(outputs, Mapping) or sorted(outputs) != self._outNames[name]:
+            declared = [a.name for a in arguments]
             self.log.error(
                 "Action {name} gave {outputs!r}; its out-arguments are {declared}",
                 name=name, outputs=outputs, declared=declared,
@@ -325,6 +341,12 @@ def parse_soapaction(header: bytes | None) -> tuple[str, str] | None:
     """
     if header is None:
         return None
+    return _soapaction(header)
+
+
+@functools.lru_cache(maxsize=256)
+def _soapaction(header: bytes) -> tuple[str, str] | None:
+    # (Control points send the same few: each is read once.)
     text = header.decode("latin-1").strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
