@@ -220,3 +220,21 @@ def test_an_oversized_head_is_handed_over(site: web.DeviceSite) -> None:
 
 def test_the_lean_channel_is_what_the_site_builds(site: web.DeviceSite) -> None:
     assert isinstance(site.buildProtocol(None), LeanChannel)
+
+
+def test_a_later_answer_holds_the_requests_behind_it(site: web.DeviceSite,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from twisted.internet import defer
+
+    leaf = site.fixedRoute(control(site))
+    later: defer.Deferred[tuple[int, bytes]] = defer.Deferred()
+    monkeypatch.setattr(leaf, "invoke", lambda soapAction, call: later)
+    connection = lean(site)
+    assert connection.send(soap(site) + request()) == []
+    assert connection.transport.producerState == "paused"
+    later.callback((200, b"<later/>"))
+    [first, second] = parse_responses(connection.transport.value())
+    assert (first.status, first.body) == (200, b"<later/>")
+    assert first.header(b"ext") == b""
+    assert second.body == site.descriptions.documents["/description.xml"]
+    assert connection.transport.producerState == "producing"

@@ -256,7 +256,10 @@ class LeanChannel(protocol.Protocol):
             if isinstance(result, tuple):
                 self._answer(result, close)
                 continue
+            # The provider answers later: read nothing more meanwhile (as
+            # twisted.web's channel does), so pipelined bytes cannot pile up.
             self._busy = True
+            self._transport.pauseProducing()  # type: ignore[attr-defined]
             result.addCallback(self._answered, close)
             result.addErrback(self._failed)
             return
@@ -266,6 +269,7 @@ class LeanChannel(protocol.Protocol):
         self._last = self.clock.seconds()
         if self._closing:
             return
+        self._transport.resumeProducing()  # type: ignore[attr-defined]
         self._answer(answer, close)
         if self.other is None and not self._closing:
             self._serve()
