@@ -238,3 +238,27 @@ def test_a_later_answer_holds_the_requests_behind_it(site: web.DeviceSite,
     assert first.header(b"ext") == b""
     assert second.body == site.descriptions.documents["/description.xml"]
     assert connection.transport.producerState == "producing"
+
+
+def test_a_site_whose_tree_lookup_is_replaced_serves_everything_through_it(
+    site: web.DeviceSite,
+) -> None:
+    seen: list[bytes] = []
+    original = site.getResourceFor
+
+    def counting(request: Any) -> Any:
+        seen.append(request.path)
+        return original(request)
+
+    site.getResourceFor = counting  # type: ignore[method-assign]
+    connection = lean(site)
+    assert not isinstance(connection.protocol, LeanChannel)
+    assert connection.send(request())[0].status == 200
+    assert seen == [b"/description.xml"]
+
+    class Mine(web.DeviceSite):
+        def log(self, request: Any) -> None:
+            seen.append(b"logged")
+
+    mine = Mine(light(), reactor=Clock())
+    assert not isinstance(mine.buildProtocol(None), LeanChannel)

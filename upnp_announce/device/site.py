@@ -300,12 +300,23 @@ class DeviceSite(server.Site):
     def buildProtocol(self, addr: Any) -> LeanChannel:  # type: ignore[override]
         """
         A connection starts on the lean channel, which answers the fixed
-        routes and hands anything else to L{twistedChannel}. (Not an
-        HTTPChannel, hence the ignore: no caller here needs one.)
+        routes and hands anything else to L{twistedChannel}; when
+        C{getResourceFor} or C{log} is replaced (by a subclass, or on the
+        site), every request goes through the replacement on twisted.web's
+        channel. (Not an HTTPChannel, hence the ignore: no caller here needs
+        one.)
         """
+        if self._replaced():
+            return self.twistedChannel(addr)  # type: ignore[no-any-return]
         channel = LeanChannel(self, addr, self._clock, self.timeOut or 0, self._date)
         channel.factory = self
         return channel
+
+    def _replaced(self) -> bool:
+        return any(
+            name in vars(self) or getattr(type(self), name) is not getattr(DeviceSite, name)
+            for name in ("getResourceFor", "log")
+        )
 
     def twistedChannel(self, address: Any) -> Any:
         """
