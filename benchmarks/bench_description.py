@@ -26,7 +26,7 @@ import contextlib
 import sys
 
 import common
-from common import Goal, Row, log, summarise
+from common import Goal, Row, log, per_cpu, summarise
 
 
 def load(options, port: int, path: str, pid: int, ns: common.Namespace | None = None,
@@ -59,9 +59,11 @@ def measure(options) -> list[Row]:
     aioMeasured = measured.get("aio") or common.skipped(f"skipped: {why}")
     return [Row("M2 description GET", "req/s", ours, bareMeasured, aioMeasured, goals=[
         Goal("M2 description GETs/s vs bare twisted.web (same bytes)",
-             common.quotient(ours.rate, bareMeasured.rate), 0.9),
+             common.quotient(ours.rate, bareMeasured.rate), 0.9,
+             note=per_cpu(ours, bareMeasured)),
         Goal("M2 description GETs/s vs async-upnp-client",
-             common.quotient(ours.rate, aioMeasured.rate), 1.5),
+             common.quotient(ours.rate, aioMeasured.rate), 1.5,
+             note=per_cpu(ours, aioMeasured)),
     ])]
 
 

@@ -83,7 +83,7 @@ def main(argv: list[str]) -> None:
     options = common.arguments(
         __doc__.split("\n\n")[0],
         connections=(int, 32, "keep-alive connections"),
-        sources=(int, 2048, "searching addresses"),
+        sources=(int, 4000, "searching addresses"),
         window=(int, 64, "searches in flight"),
         load_seconds=(float, 1.5, "seconds of each load"),
     ).parse_args(argv)

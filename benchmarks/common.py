@@ -504,10 +504,14 @@ class Goal:
             return False
         return self.value >= self.bound if self.at_least else self.value <= self.bound
 
+    note: str = ""
+
     def line(self) -> str:
         value = "n/a" if self.value is None else f"{self.value:,.2f}{self.unit}"
         bound = f"{'>=' if self.at_least else '<='} {self.bound:g}{self.unit}"
-        return f"{'MET    ' if self.met else 'NOT MET'}  {self.name}: {value} (goal {bound})"
+        note = f"; {self.note}" if self.note else ""
+        return (f"{'MET    ' if self.met else 'NOT MET'}  {self.name}: {value} "
+                f"(goal {bound}{note})")
 
 
 @dataclass
@@ -530,6 +534,16 @@ def row_from_json(row: dict) -> Row:
 
 def quotient(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
+
+
+def per_cpu(a: Measured, b: Measured) -> str:
+    """
+    The ratio per CPU-second, beside a goal on rates: the two agree when
+    each server has its core to itself; when something else on the machine
+    takes part of it, the rate drops and the CPU-seconds do not.
+    """
+    found = quotient(a.per_cpu, b.per_cpu)
+    return "" if found is None else f"per CPU-second {found:.2f}x"
 
 
 def summarise(result: dict, saturating: bool = True) -> Measured:

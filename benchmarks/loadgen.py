@@ -21,7 +21,7 @@ an error.
 ssdp: unicast M-SEARCH (ST: C{--st}, by default upnp:rootdevice, no MX,
 HOST naming the server), about C{--window} replies awaited at a time,
 each search from the next of C{--sources} 127.x.y.z addresses in turn
-(see L{ssdp_load}); replies not come after 0.3 s count as lost. Many
+(see L{ssdp_load}); replies not come after 0.1 s count as lost. Many
 sources, because a device may rightly cap the replies it sends one
 address per second (ours: 50 after a first whole answer); a small window,
 so that the server's socket buffer does not overflow.
@@ -245,7 +245,7 @@ def ssdp_load(options: argparse.Namespace) -> dict[str, Any]:
     and the replies to every one of those addresses come back to it. So
     one process keeps even a fast server busy: per reply, one recv and
     (for every C{--expect} replies) one sendmsg. About C{--window} replies
-    are awaited at a time, the window topped up in bursts; after 0.3 s
+    are awaited at a time, the window topped up in bursts; after 0.1 s
     without any reply, what was in flight counts as lost and a new window
     goes.
     """
@@ -288,7 +288,7 @@ def ssdp_load(options: argparse.Namespace) -> dict[str, Any]:
                 if missing > 0:
                     send(missing)
                     awaited += missing * expect
-                if not select.select([s], [], [], 0.3)[0]:
+                if not select.select([s], [], [], 0.1)[0]:
                     phase.lost += awaited
                     awaited = 0
                     continue
