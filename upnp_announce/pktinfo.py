@@ -393,6 +393,9 @@ class PacketInfoPort:
         self.multicastAllDisabled = False
         self._socket: socket.socket | None = None
         self._ancillarySpace = ancillary_space(family)
+        # Destinations as sendmsg takes them, by address (peers search
+        # again and again).
+        self._destinations: dict[SocketAddress, tuple[str, int] | tuple[str, int, int, int]] = {}
 
     def __repr__(self) -> str:
         return f"<PacketInfoPort family={self.family} {self.interface!r}:{self.port}>"
@@ -601,11 +604,19 @@ class PacketInfoPort:
             interface, C{EAGAIN} when the send buffer is full).
         """
         sock = self._checked()
-        destination = self._destination(address)
-        ancillary = []
-        if ifindex is not None or source is not None:
-            ancillary.append(encode_packet_info(self.family, ifindex or 0, source))
-        return sock.sendmsg([data], ancillary, 0, destination)
+        destination = self._destinations.get(address)
+        if destination is None:
+            destination = self._destination(address)
+            if "%" not in address[0]:
+                # (A zone's name is looked up again each time: it may move.)
+                if len(self._destinations) >= 4096:
+                    self._destinations.clear()
+                self._destinations[address] = destination
+        if ifindex is None and source is None:
+            return sock.sendmsg([data], (), 0, destination)
+        return sock.sendmsg(
+            [data], [encode_packet_info(self.family, ifindex or 0, source)], 0, destination
+        )
 
     def setOutgoingInterface(self, ifindex: int, address: str = "0.0.0.0") -> None:
         """
