@@ -78,6 +78,7 @@ class SearchBudget:
         self.quiet = quiet
         self.sources = sources
         self._sources: dict[str, _Source] = {}
+        self._seconds = clock.seconds
 
     def take(self, source: str, wanted: int, target: str = "") -> int:
         """
@@ -85,7 +86,7 @@ class SearchBudget:
 
         @param target: what was searched for (its ST).
         """
-        now = self.clock.seconds()
+        now = self._seconds()
         entry = self._sources.get(source)
         if entry is None:
             if len(self._sources) >= self.sources:
@@ -123,7 +124,7 @@ class SearchBudget:
             del self._sources[source]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Source:
     """
     What a L{SearchBudget} remembers of one source: when it last searched,
