@@ -536,14 +536,15 @@ def quotient(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 
 
-def per_cpu(a: Measured, b: Measured) -> str:
+def rates(a: Measured, b: Measured) -> str:
     """
-    The ratio per CPU-second, beside a goal on rates: the two agree when
-    each server has its core to itself; when something else on the machine
-    takes part of it, the rate drops and the CPU-seconds do not.
+    The ratio of the rates, beside a goal judged per CPU-second: the two
+    agree while each server and its load generator have their cores to
+    themselves; when other work on the machine takes part of a core, the
+    rates drop (the load generator's first) and the CPU-seconds do not.
     """
-    found = quotient(a.per_cpu, b.per_cpu)
-    return "" if found is None else f"per CPU-second {found:.2f}x"
+    found = quotient(a.rate, b.rate)
+    return "" if found is None else f"rates {found:.2f}x"
 
 
 def summarise(result: dict, saturating: bool = True) -> Measured:
