@@ -13,9 +13,10 @@ connections on the other), for
   from inside that namespace over its 127.0.0.1.
 
 The load is wrk (one thread, --connections connections) when it is
-installed, else benchmarks/loadgen.py. Rounds alternate ours, bare, aio;
-the median of --runs is printed, with the server's CPU microseconds per
-request.
+installed, else benchmarks/loadgen.py. Rounds alternate ours, bare, aio
+(a run in which a server was busy less than 80% of the time is run again,
+at most twice); the median of --runs is printed, with the server's CPU
+microseconds per request.
 
     python benchmarks/bench_description.py [--duration 1.5] [--skip-aio]
 """
@@ -53,7 +54,7 @@ def measure(options) -> list[Row]:
             aio, ns = stack.enter_context(common.aio_device())
             measures["aio"] = lambda: load(options, 8000, common.AIO_DESCRIPTION, aio.pid, ns)
         log(f"GET {path}: ours, bare Twisted{'' if why else ', aio'} in alternating rounds")
-        results = common.alternate(options.runs, measures, warm=True)
+        results = common.alternate(options.runs, measures, warm=True, busy=0.8)
     measured = {who: summarise(result) for who, result in results.items()}
     ours, bareMeasured = measured["ours"], measured["bare"]
     aioMeasured = measured.get("aio") or common.skipped(f"skipped: {why}")
