@@ -439,8 +439,11 @@ class SSDPServer:
                            source=source, granted=granted, wanted=len(replies))
             replies = replies[:granted]
         if unicast:
+            # Answered now: the devices and bindings are as matched.
+            date = self._replyDate()
+            send = self.sender.sendUnicast
             for advertised, reply in replies:
-                self._reply(advertised, reply, binding, source, arrival)
+                send(self._replyData(binding, advertised, reply, date), source, binding)
             return
         window = min(search.mx or 0, MAX_MX)
         for advertised, reply in replies:
@@ -479,19 +482,31 @@ class SSDPServer:
             if found is None:
                 return
             binding = found
-        self.sender.sendUnicast(self._replyData(binding, current, reply), source, binding)
+        self.sender.sendUnicast(
+            self._replyData(binding, current, reply, self._replyDate()), source, binding
+        )
 
-    def _replyData(self, binding: Binding, advertised: Advertised, reply: Announcement) -> bytes:
+    def _replyDate(self) -> str:
         """
-        The datagram that answers a search with C{reply}: built once a
-        second per (binding, device, reply), as only DATE changes (the
-        cache goes when bindings, devices or BOOTID change).
+        The DATE of replies sent now; the replies built for another second
+        (or another BOOTID, max-age or SERVER) are dropped.
         """
         date = ssdp.http_date(self.clock.seconds())
         stamp = (date, self.bootId, self.maxAge, self.server)
         if stamp != self._repliesStamp:
             self._repliesStamp = stamp
             self._replies.clear()
+        return date
+
+    def _replyData(
+        self, binding: Binding, advertised: Advertised, reply: Announcement, date: str
+    ) -> bytes:
+        """
+        The datagram that answers a search with C{reply}, sent with C{date}
+        (from L{_replyDate}): built once a second per (binding, device,
+        reply), as only DATE changes (the cache goes when bindings, devices
+        or BOOTID change).
+        """
         key = (id(binding), advertised.udn, advertised.configId, reply.nt, reply.usn)
         data = self._replies.get(key)
         if data is None:
