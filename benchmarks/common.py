@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,6 +49,9 @@ AIO_EVENT = "/upnp/event/SwitchPower1"
 AIO_SSDP_PORT = 1900
 
 SEED = 20261121
+# The server under test has core 1 to itself; load generators run on core 0.
+SERVER_CORE = "1"
+CLIENT_CORE = "0"
 # Every loop is bounded by a count and by time; these are the defaults.
 MAX_REQUESTS = 20000
 RUN_SECONDS = 1.5
@@ -94,6 +98,7 @@ class Server:
         self._out = tempfile.NamedTemporaryFile(
             prefix=f"bench-{name}-", suffix=".log", delete=False
         )
+        self.rss: dict[str, float] = {}
         self.process = subprocess.Popen(
             self.argv, stdout=self._out, stderr=subprocess.STDOUT, cwd=ROOT,
             stdin=subprocess.DEVNULL,
@@ -124,6 +129,14 @@ class Server:
             + self.output()[-3000:]
         )
 
+    def note_rss(self, when: str) -> None:
+        """
+        Remember the process's resident memory now (MB), as C{when}.
+        """
+        found = rss_mb(self.pid)
+        if found is not None:
+            self.rss[when] = found
+
     def stop(self, timeout: float = 5.0) -> None:
         """
         SIGTERM by PID, then SIGKILL by PID if it is still there.
@@ -149,6 +162,30 @@ def started(name: str, argv: Sequence[str]) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+def pinned(argv: Sequence[str], core: str) -> list[str]:
+    """
+    C{argv} run on one CPU core (taskset execs the program: same PID), as
+    it is when C{taskset} is not installed.
+    """
+    if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
+        return list(argv)
+    return ["taskset", "-c", core, *argv]
+
+
+def rss_mb(pid: int) -> float | None:
+    """
+    The resident memory of process C{pid}, in MB.
+    """
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 def cpu_seconds(pid: int) -> float:
@@ -226,7 +263,10 @@ def aio_device(port: int = 8000) -> Iterator[tuple[Server, Namespace]]:
     that namespace's 127.0.0.1:C{port} and SSDP port 1900.
     """
     with namespace("aio") as ns:
-        argv = ns.command([PYTHON, str(AIO_DEVICE), "127.0.0.1", str(port), str(SERVER_LIFETIME)])
+        argv = ns.command(pinned(
+            [PYTHON, str(AIO_DEVICE), "127.0.0.1", str(port), str(SERVER_LIFETIME), "--quiet"],
+            SERVER_CORE,
+        ))
         with started("aio", argv) as server:
             server.ready()
             yield server, ns
@@ -237,8 +277,8 @@ def our_device(ssdp_port: int | None = None, events: bool = False) -> Iterator[t
     """
     Our device (examples/light.ini) on 127.0.0.1 in its own process.
     """
-    argv = [PYTHON, str(SERVERS), "ours", "--seconds", str(SERVER_LIFETIME),
-            "--ssdp-port", str(ssdp_port or free_udp_port())]
+    argv = pinned([PYTHON, str(SERVERS), "ours", "--seconds", str(SERVER_LIFETIME),
+                   "--ssdp-port", str(ssdp_port or free_udp_port())], SERVER_CORE)
     if events:
         argv.append("--many-subscribers")
     with started("ours", argv) as server:
@@ -287,6 +327,9 @@ def loadgen_http(
     body: bytes | None = None,
     ns: Namespace | None = None,
 ) -> dict:
+    """
+    One run of loadgen.py's HTTP load (see L{alternate}).
+    """
     argv = [PYTHON, str(LOADGEN), "http", "--host", "127.0.0.1", "--port", str(port),
             "--method", method, "--path", path, "--server-pid", str(server_pid),
             *common_load_args(options), "--connections", str(options.connections)]
@@ -294,20 +337,26 @@ def loadgen_http(
         argv += ["--header", header]
     if body is not None:
         argv += ["--body-hex", body.hex()]
-    return run_client(ns.command(argv) if ns else argv)
+    argv = pinned(argv, CLIENT_CORE)
+    return one_run(run_client(ns.command(argv) if ns else argv))
 
 
 def loadgen_ssdp(options: argparse.Namespace, port: int, server_pid: int, *,
+                 st: str = "upnp:rootdevice", expect: int = 1,
                  ns: Namespace | None = None) -> dict:
+    """
+    One run of loadgen.py's SSDP load (see L{alternate}).
+    """
     argv = [PYTHON, str(LOADGEN), "ssdp", "--port", str(port), "--server-pid", str(server_pid),
             *common_load_args(options), "--sources", str(options.sources),
-            "--window", str(options.window)]
-    return run_client(ns.command(argv) if ns else argv)
+            "--window", str(options.window), "--st", st, "--expect", str(expect)]
+    argv = pinned(argv, CLIENT_CORE)
+    return one_run(run_client(ns.command(argv) if ns else argv))
 
 
 def common_load_args(options: argparse.Namespace) -> list[str]:
     return ["--duration", str(options.duration), "--max-requests", str(options.max_requests),
-            "--warmup", str(options.warmup), "--runs", str(options.runs), "--seed", str(SEED)]
+            "--warmup", str(options.warmup), "--runs", "1", "--seed", str(SEED)]
 
 
 def arguments(description: str, **extra: tuple[type, object, str]) -> argparse.ArgumentParser:
@@ -319,7 +368,7 @@ def arguments(description: str, **extra: tuple[type, object, str]) -> argparse.A
     parser.add_argument("--warmup", type=float, default=WARMUP_SECONDS,
                         help="seconds of unmeasured load first (default %(default)s)")
     parser.add_argument("--runs", type=int, default=RUNS,
-                        help="measured runs; the median is reported (default %(default)s)")
+                        help="alternating rounds; the median is reported (default %(default)s)")
     parser.add_argument("--skip-aio", action="store_true",
                         help="do not measure async-upnp-client's device")
     parser.add_argument("--json", help="also write the results to this file")
@@ -327,6 +376,99 @@ def arguments(description: str, **extra: tuple[type, object, str]) -> argparse.A
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default,
                             help=f"{text} (default %(default)s)")
     return parser
+
+
+# -- alternating rounds ---------------------------------------------------------------
+
+
+def alternate(runs: int, measures: dict[str, Callable[[], dict]],
+              warm: bool = False, busy: float | None = None) -> dict[str, dict]:
+    """
+    C{runs} rounds; in each, one measured run of every implementation, in
+    an order that rotates (no implementation always goes first, each sees
+    the same machine conditions). Each measure returns one run's dict (as
+    loadgen.py's runs); the result is, per name, C{{"runs": [...]}}.
+
+    @param warm: first one unmeasured run of each (for loads without a
+        warm-up of their own: wrk).
+    @param busy: the share of its core a server must have been busy in a
+        run for the run to count: a run below it (the load generator did
+        not keep the server busy: on a shared machine, other work took its
+        core) is run again, at most twice; the last one counts.
+    """
+    names = list(measures)
+    if warm:
+        for name in names:
+            measures[name]()
+    results: dict[str, dict] = {name: {"runs": []} for name in names}
+    for i in range(runs):
+        for name in names[i % len(names):] + names[: i % len(names)]:
+            run = measures[name]()
+            for _ in range(2):
+                if busy is None or run.get("server_cpu_share", 1.0) >= busy:
+                    break
+                log(f"{name}: the server was busy {run.get('server_cpu_share'):.0%} "
+                    "of the run only: again")
+                run = measures[name]()
+            results[name]["runs"].append(run)
+    return results
+
+
+def one_run(result: dict) -> dict:
+    [run] = result["runs"]
+    return run
+
+
+WRK_SCRIPT = """
+wrk.method = "{method}"
+wrk.body = {body}
+{headers}
+"""
+
+
+def have_wrk() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def wrk(port: int, path: str, pid: int, *, duration: float, connections: int,
+        method: str = "GET", headers: Sequence[str] = (), body: bytes | None = None,
+        ns: Namespace | None = None) -> dict:
+    """
+    One wrk run (one thread, C{connections} keep-alive connections) on the
+    client core against 127.0.0.1:C{port}: the requests per second, any
+    answer but 2xx/3xx or any socket error counted as an error, and the
+    server's CPU microseconds per request.
+    """
+    lines = "\n".join(
+        f'wrk.headers["{name}"] = {json.dumps(value.strip())}'
+        for name, _, value in (h.partition(":") for h in headers)
+    )
+    script = WRK_SCRIPT.format(method=method, body=json.dumps((body or b"").decode("latin-1")),
+                               headers=lines)
+    with bytes_file(script.encode()) as scriptFile:
+        argv = pinned(["wrk", "-t1", "-c", str(connections), "-d", f"{max(1, round(duration))}s",
+                       "--timeout", "5s", "-s", scriptFile, f"http://127.0.0.1:{port}{path}"],
+                      CLIENT_CORE)
+        cpu0, started_ = cpu_seconds(pid), time.monotonic()
+        done = subprocess.run(ns.command(argv) if ns else argv, capture_output=True, text=True,
+                              timeout=duration + 30)
+        cpu1, elapsed = cpu_seconds(pid), time.monotonic() - started_
+    out = done.stdout
+    found = re.search(r"Requests/sec:\s*([0-9.]+)", out)
+    total = re.search(r"([0-9]+) requests in", out)
+    if done.returncode != 0 or not found or not total:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{out}\n{done.stderr}")
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: ([0-9]+)", out))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
+                              r"timeout (\d+)", out)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    count = int(total.group(1))
+    return {
+        "rate": float(found.group(1)), "count": count, "errors": errors,
+        "server_cpu_us": (cpu1 - cpu0) / count * 1e6 if count else None,
+        "server_cpu_share": round((cpu1 - cpu0) / elapsed, 3),
+    }
 
 
 # -- results -------------------------------------------------------------------------
@@ -346,6 +488,42 @@ class Measured:
     lost: int = 0
     note: str = ""
 
+    @property
+    def per_cpu(self) -> float | None:
+        """
+        Units per CPU-second of the server.
+        """
+        return 1e6 / self.cpu_us if self.cpu_us else None
+
+
+@dataclass
+class Goal:
+    """
+    One of issue 12's goals (or issue 11's figures): the value measured,
+    the bound, and whether it is met.
+    """
+
+    name: str
+    value: float | None
+    bound: float
+    at_least: bool = True
+    unit: str = "x"
+
+    @property
+    def met(self) -> bool:
+        if self.value is None:
+            return False
+        return self.value >= self.bound if self.at_least else self.value <= self.bound
+
+    note: str = ""
+
+    def line(self) -> str:
+        value = "n/a" if self.value is None else f"{self.value:,.2f}{self.unit}"
+        bound = f"{'>=' if self.at_least else '<='} {self.bound:g}{self.unit}"
+        note = f"; {self.note}" if self.note else ""
+        return (f"{'MET    ' if self.met else 'NOT MET'}  {self.name}: {value} "
+                f"(goal {bound}{note})")
+
 
 @dataclass
 class Row:
@@ -354,6 +532,30 @@ class Row:
     ours: Measured
     bare: Measured
     aio: Measured
+    goals: list[Goal] = field(default_factory=list)
+    per_cpu: bool = False
+
+
+def row_from_json(row: dict) -> Row:
+    return Row(row["measurement"], row["unit"],
+               *(Measured(**row[who]) for who in ("ours", "bare", "aio")),
+               goals=[Goal(**g) for g in row.get("goals", [])],
+               per_cpu=row.get("per_cpu", False))
+
+
+def quotient(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def rates(a: Measured, b: Measured) -> str:
+    """
+    The ratio of the rates, beside a goal judged per CPU-second: the two
+    agree while each server and its load generator have their cores to
+    themselves; when other work on the machine takes part of a core, the
+    rates drop (the load generator's first) and the CPU-seconds do not.
+    """
+    found = quotient(a.rate, b.rate)
+    return "" if found is None else f"rates {found:.2f}x"
 
 
 def summarise(result: dict, saturating: bool = True) -> Measured:
@@ -372,7 +574,7 @@ def summarise(result: dict, saturating: bool = True) -> Measured:
         share = statistics.median(shares)
         notes.append(f"server CPU {share:.0%}")
         if saturating and share < 0.85:
-            notes.append("not saturated: the rate is a lower bound, compare CPU us")
+            notes.append("not saturated: compare per CPU-second")
     return Measured(
         rate=statistics.median(rates),
         rates=[round(r, 1) for r in rates],
@@ -388,28 +590,36 @@ def skipped(reason: str) -> Measured:
 
 
 def ratio(a: float | None, b: float | None) -> str:
-    if a is None or b is None or b == 0:
-        return "-"
-    return f"{a / b:.2f}"
+    found = quotient(a, b)
+    return "-" if found is None else f"{found:.2f}"
 
 
-def _cell(m: Measured) -> str:
+def _cell(m: Measured, per_cpu: bool) -> str:
     if m.rate is None:
         return "skipped"
+    if per_cpu and m.per_cpu is not None:
+        return f"{m.per_cpu:,.0f}/cpu-s ({m.rate:,.0f}/s)"
     cpu = f" ({m.cpu_us:.0f}us)" if m.cpu_us is not None else ""
     return f"{m.rate:,.0f}{cpu}"
 
 
+def _value(m: Measured, per_cpu: bool) -> float | None:
+    return m.per_cpu if per_cpu else m.rate
+
+
 def print_table(title: str, rows: Sequence[Row]) -> None:
     """
-    Rates (with the server's CPU microseconds per unit) and the ratios.
+    Rates (with the server's CPU microseconds per unit, or per CPU-second
+    where that is the measure) and the ratios.
     """
     header = ("measurement", "unit", "ours", "bare Twisted", "aio 0.49.0", "ours/bare", "ours/aio")
     table = [header]
     for row in rows:
+        pc = row.per_cpu
         table.append((
-            row.measurement, row.unit, _cell(row.ours), _cell(row.bare), _cell(row.aio),
-            ratio(row.ours.rate, row.bare.rate), ratio(row.ours.rate, row.aio.rate),
+            row.measurement, row.unit, _cell(row.ours, pc), _cell(row.bare, pc),
+            _cell(row.aio, pc), ratio(_value(row.ours, pc), _value(row.bare, pc)),
+            ratio(_value(row.ours, pc), _value(row.aio, pc)),
         ))
     widths = [max(len(str(line[i])) for line in table) for i in range(len(header))]
     print(f"\n{title}")
@@ -417,7 +627,8 @@ def print_table(title: str, rows: Sequence[Row]) -> None:
     print("  ".join("-" * w for w in widths))
     for line in table[1:]:
         print("  ".join(str(c).ljust(w) for c, w in zip(line, widths)))
-    print("(median of the runs; in brackets the server's CPU microseconds per unit)")
+    print("(median of alternating rounds; in brackets the server's CPU microseconds per unit,"
+          " or the rate)")
     for row in rows:
         for who, m in (("ours", row.ours), ("bare", row.bare), ("aio", row.aio)):
             if m.rates:
@@ -425,8 +636,13 @@ def print_table(title: str, rows: Sequence[Row]) -> None:
                 extra += f", {m.lost} lost" if m.lost else ""
                 flag = f", {m.note}" if m.note else ""
                 print(f"  {row.measurement} / {who}: runs {m.rates}{extra}{flag}")
-            elif m.note:
+            elif m.note and m.note != "-":
                 print(f"  {row.measurement} / {who}: {m.note}")
+    goals = [g for row in rows for g in row.goals]
+    if goals:
+        print("Goals:")
+        for goal in goals:
+            print("  " + goal.line())
     sys.stdout.flush()
 
 
@@ -476,7 +692,7 @@ def bytes_file(data: bytes) -> Iterator[str]:
 @contextmanager
 def bare_http(get: bytes, post: bytes) -> Iterator[tuple[Server, dict]]:
     with bytes_file(get) as getFile, bytes_file(post) as postFile:
-        argv = [PYTHON, str(SERVERS), "bare-http", "--seconds", str(SERVER_LIFETIME),
-                "--get-file", getFile, "--post-file", postFile]
+        argv = pinned([PYTHON, str(SERVERS), "bare-http", "--seconds", str(SERVER_LIFETIME),
+                       "--get-file", getFile, "--post-file", postFile], SERVER_CORE)
         with started("bare-http", argv) as server:
             yield server, json.loads(server.ready())

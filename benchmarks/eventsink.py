@@ -13,8 +13,9 @@ one SOAP SetTarget (toggling the light, so that Status changes) over a
 kept-alive connection, then it waits until every subscriber has got one
 more NOTIFY. A run is at most C{--max-rounds} rounds or C{--duration}
 seconds; its rate is NOTIFYs received per second, end to end (SOAP call,
-the device's fan-out, delivery). Every round is bounded by
-C{--round-timeout}. Prints one JSON line like loadgen.py's.
+the device's fan-out, delivery), and its C{fanout_ms} the median time of
+a round, from sending the SOAP call (the change) to the last subscriber's
+NOTIFY. Every round is bounded by C{--round-timeout}. Prints one JSON line like loadgen.py's.
 """
 
 from __future__ import annotations
@@ -168,9 +169,12 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
     value = 1
     failures = 0
 
+    fanouts: list[float] = []
+
     async def round_() -> bool:
         nonlocal value, failures
         counts.expect(counts.total + k)
+        began = time.monotonic()
         status, _, body = await exchange(
             reader, writer, set_target(options.port, options.control_path, value))
         value ^= 1
@@ -181,12 +185,15 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
         except asyncio.TimeoutError:
             failures += 1
             return False
+        # From the change (the SOAP call) to the last subscriber's NOTIFY.
+        fanouts.append(time.monotonic() - began)
         return True
 
     for _ in range(options.warmup_rounds):
         await round_()
     runs = []
     for _ in range(options.runs):
+        fanouts.clear()
         base = counts.total
         started = time.monotonic()
         cpu0 = server_cpu(options.device_pid)
@@ -207,6 +214,8 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
         if cpu0 is not None and cpu1 is not None and got:
             run["server_cpu_us"] = (cpu1 - cpu0) / got * 1e6
             run["server_cpu_share"] = round((cpu1 - cpu0) / elapsed, 3)
+        if fanouts:
+            run["fanout_ms"] = sorted(fanouts)[len(fanouts) // 2] * 1000
         runs.append(run)
     writer.close()
     for s in servers:

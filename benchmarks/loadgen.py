@@ -18,25 +18,25 @@ http: keep-alive HTTP/1.1 over C{--connections} connections, each with one
 request in flight (C{--depth} > 1 pipelines); any status but 2xx counts as
 an error.
 
-ssdp: unicast M-SEARCH (ST: upnp:rootdevice, no MX, HOST naming the
-server), C{--window} in flight at a time, each from the next of
-C{--sources} sockets in turn, every socket bound to its own 127.x.y.z
-address; a search unanswered after 0.3 s counts as lost and another goes
-in its place. Many sources, because a device may rightly cap the replies
-it sends one address per second (ours: 100); a small window, so that the
-server's socket buffer does not overflow.
+ssdp: unicast M-SEARCH (ST: C{--st}, by default upnp:rootdevice, no MX,
+HOST naming the server), about C{--window} replies awaited at a time,
+each search from the next of C{--sources} 127.x.y.z addresses in turn
+(see L{ssdp_load}); replies not come after 0.1 s count as lost. Many
+sources, because a device may rightly cap the replies it sends one
+address per second (ours: 50 after a first whole answer); a small window,
+so that the server's socket buffer does not overflow.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import json
 import os
 import random
-import selectors
+import select
 import socket
+import struct
 import sys
 import time
 from collections import Counter
@@ -229,76 +229,82 @@ class HTTPLoad:
 # -- SSDP ----------------------------------------------------------------------------------
 
 
+# Linux's IP_PKTINFO (the socket module does not name it before 3.12).
+IP_PKTINFO = 8
+
+
+def source_address(i: int) -> str:
+    return f"127.{100 + i // 62500}.{(i // 250) % 250}.{i % 250 + 1}"
+
+
 def ssdp_load(options: argparse.Namespace) -> dict[str, Any]:
+    """
+    Searches from C{--sources} addresses of the loopback interface, sent
+    and answered on one socket: it is bound to the wildcard address, each
+    search names its source address in IP_PKTINFO (each address in turn),
+    and the replies to every one of those addresses come back to it. So
+    one process keeps even a fast server busy: per reply, one recv and
+    (for every C{--expect} replies) one sendmsg. About C{--window} replies
+    are awaited at a time, the window topped up in bursts; after 0.1 s
+    without any reply, what was in flight counts as lost and a new window
+    goes.
+    """
     destination = ("127.0.0.1", options.port)
     request = (
         "M-SEARCH * HTTP/1.1\r\n"
         f"HOST: 127.0.0.1:{options.port}\r\n"
         'MAN: "ssdp:discover"\r\n'
-        "ST: upnp:rootdevice\r\n"
+        f"ST: {options.st}\r\n"
         "USER-AGENT: Linux/6 UPnP/1.1 upnp-bench/1\r\n\r\n"
     ).encode()
-    selector = selectors.EpollSelector() if hasattr(selectors, "EpollSelector") else selectors.DefaultSelector()
-    sockets = []
-    for i in range(options.sources):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((f"127.{100 + i // 62500}.{(i // 250) % 250}.{i % 250 + 1}", 0))
-        s.setblocking(False)
-        selector.register(s, selectors.EVENT_READ, i)
-        sockets.append(s)
-    # sent[i]: when socket i's search went out, 0.0 while it is idle.
-    sent = [0.0] * len(sockets)
-    idle = collections.deque(range(len(sockets)))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
+    s.bind(("0.0.0.0", 0))
+    s.setblocking(False)
+    sources = [[(socket.IPPROTO_IP, IP_PKTINFO,
+                 struct.pack("@I4s4s", 0, socket.inet_aton(source_address(i)), bytes(4)))]
+               for i in range(options.sources)]
+    expect = options.expect
     replies: Counter[bytes] = Counter()
     runs = []
+    turn = 0
 
-    def send_next(now: float) -> None:
-        i = idle.popleft()
-        sockets[i].sendto(request, destination)
-        sent[i] = now
+    def send(n: int) -> None:
+        nonlocal turn
+        for _ in range(n):
+            s.sendmsg([request], sources[turn], 0, destination)
+            turn = (turn + 1) % len(sources)
 
     try:
-        now = time.monotonic()
-        for _ in range(min(options.window, len(sockets))):
-            send_next(now)
+        awaited = 0
         for run in range(options.runs + 1):
             phase = Phase(options.max_requests, options.warmup if run == 0 else options.duration,
                           options.server_pid)
-            checked = time.monotonic()
             while not phase.expired():
-                events = selector.select(0.02)
-                now = time.monotonic()
-                for key, _ in events:
-                    s = key.fileobj
-                    got = False
-                    while True:
-                        try:
-                            data = s.recv(4096)  # type: ignore[union-attr]
-                        except BlockingIOError:
-                            break
-                        got = True
-                        replies[data[:12]] += 1
-                        phase.answered(data.startswith(b"HTTP/1.1 200"))
-                    if got and sent[key.data]:
-                        sent[key.data] = 0.0
-                        idle.append(key.data)
-                        send_next(now)
-                if now - checked > 0.05:
-                    checked = now
-                    for i, s in enumerate(sockets):
-                        if sent[i] and now - sent[i] > 0.3:
-                            # Unanswered: this source rests, another searches.
-                            phase.lost += 1
-                            sent[i] = 0.0
-                            idle.append(i)
-                            send_next(now)
+                # Top the window up in one burst (the server reads its
+                # queue in batches, as under real load), then take every
+                # reply there is.
+                missing = (options.window - awaited) // expect
+                if missing > 0:
+                    send(missing)
+                    awaited += missing * expect
+                if not select.select([s], [], [], 0.1)[0]:
+                    phase.lost += awaited
+                    awaited = 0
+                    continue
+                data = s.recv(4096)
+                while data:
+                    awaited -= 1
+                    replies[data[:12]] += 1
+                    phase.answered(data.startswith(b"HTTP/1.1 200"))
+                    try:
+                        data = s.recv(4096)
+                    except BlockingIOError:
+                        data = b""
             if run:
                 runs.append(phase.result)
     finally:
-        for s in sockets:
-            selector.unregister(s)
-            s.close()
-        selector.close()
+        s.close()
     return {"runs": runs, "replies": {k.decode("latin-1"): v for k, v in replies.items()}}
 
 
@@ -316,6 +322,8 @@ def main(argv: list[str]) -> None:
     ssdp = commands.add_parser("ssdp")
     ssdp.add_argument("--sources", type=int, default=2048)
     ssdp.add_argument("--window", type=int, default=64)
+    ssdp.add_argument("--st", default="upnp:rootdevice")
+    ssdp.add_argument("--expect", type=int, default=1, help="replies to each search")
     for p in (http, ssdp):
         p.add_argument("--port", type=int, required=True)
         p.add_argument("--server-pid", type=int)

@@ -12,11 +12,20 @@ SIGTERM or after C{--seconds} at the latest.
     python benchmarks/servers.py bare-http --get-file F --post-file F [--seconds S]
         A twisted.web Site with one minimal leaf Resource: any GET gets the
         bytes of the first file, any POST those of the second (both
-        text/xml). Prints READY {"http_port":...}.
+        text/xml). Its access log is off, as our device's is. Prints READY
+        {"http_port":...}.
 
-    python benchmarks/servers.py bare-ssdp --reply-file F [--seconds S]
+    python benchmarks/servers.py naive-soap [--seconds S]
+        The naive twisted.web SOAP endpoint: a leaf Resource whose POST
+        reads the body, parses it with xml.etree.ElementTree (no hardening,
+        no checks), takes the action's name and answers its response
+        envelope with the light's Status (no access log). Prints READY
+        {"http_port":...}.
+
+    python benchmarks/servers.py bare-ssdp --reply-file F [--reply-file F2 ...] [--seconds S]
         A DatagramProtocol on 127.0.0.1 that answers every datagram with the
-        bytes of F. Prints READY {"ssdp_port":...}.
+        bytes of each file, one datagram each (pre-rendered replies).
+        Prints READY {"ssdp_port":...}.
 
     python benchmarks/servers.py bare-gena --post-file F [--seconds S]
         GENA done by hand on bare twisted.web: SUBSCRIBE records the
@@ -124,11 +133,29 @@ class Fixed(resource.Resource):
         return self.post
 
 
+class QuietSite(server.Site):
+    """
+    A Site without its access log (our device logs access only with
+    C{--debug http}).
+    """
+
+    def log(self, request: Any) -> None:
+        pass
+
+
 def bare_http(options: argparse.Namespace) -> None:
     from twisted.internet import reactor
 
     leaf = Fixed(Path(options.get_file).read_bytes(), Path(options.post_file).read_bytes())
-    site = server.Site(leaf, parsePOSTFormSubmission=False)
+    _serve(reactor, leaf, options)
+
+
+def _serve(reactor: Any, root: resource.Resource, options: argparse.Namespace) -> None:
+    """
+    Serve C{root} on a loopback port for C{options.seconds}, telling the
+    benchmark where.
+    """
+    site = QuietSite(root, parsePOSTFormSubmission=False)
     site.noisy = False
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     _ready({"http_port": port.getHost().port})
@@ -136,25 +163,57 @@ def bare_http(options: argparse.Namespace) -> None:
     reactor.run()
 
 
+class NaiveSOAP(resource.Resource):
+    """
+    What a first SOAP endpoint on twisted.web looks like: ElementTree on
+    the body, the action's name, a formatted answer.
+    """
+
+    isLeaf = True
+
+    def render_POST(self, request: Any) -> bytes:
+        import xml.etree.ElementTree as ET
+
+        envelope = ET.fromstring(request.content.read())
+        call = next(iter(envelope.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")))
+        namespace, _, action = call.tag[1:].partition("}")
+        request.setHeader(b"content-type", XML)
+        return (
+            '<?xml version="1.0"?>\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
+            'envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>'
+            f'<u:{action}Response xmlns:u="{namespace}"><ResultStatus>0</ResultStatus>'
+            f"</u:{action}Response></s:Body></s:Envelope>"
+        ).encode()
+
+
+def naive_soap(options: argparse.Namespace) -> None:
+    from twisted.internet import reactor
+
+    _serve(reactor, NaiveSOAP(), options)
+
+
 # -- bare Twisted SSDP -----------------------------------------------------------------
 
 
 class Echo(protocol.DatagramProtocol):
     """
-    Answers every datagram with the same bytes.
+    Answers every datagram with the same datagrams.
     """
 
-    def __init__(self, reply: bytes) -> None:
-        self.reply = reply
+    def __init__(self, replies: list[bytes]) -> None:
+        self.replies = replies
 
     def datagramReceived(self, datagram: bytes, addr: Any) -> None:
-        self.transport.write(self.reply, addr)
+        write = self.transport.write
+        for reply in self.replies:
+            write(reply, addr)
 
 
 def bare_ssdp(options: argparse.Namespace) -> None:
     from twisted.internet import reactor
 
-    port = reactor.listenUDP(0, Echo(Path(options.reply_file).read_bytes()), interface="127.0.0.1")
+    replies = [Path(f).read_bytes() for f in options.reply_file]
+    port = reactor.listenUDP(0, Echo(replies), interface="127.0.0.1")
     _ready({"ssdp_port": port.getHost().port})
     _bounded(reactor, options.seconds)
     reactor.run()
@@ -227,8 +286,8 @@ def bare_gena(options: argparse.Namespace) -> None:
     pool = HTTPConnectionPool(reactor, persistent=True)
     pool.maxPersistentPerHost = 2
     agent = Agent(reactor, connectTimeout=5, pool=pool)
-    site = server.Site(Gena(reactor, agent, Path(options.post_file).read_bytes()),
-                       parsePOSTFormSubmission=False)
+    site = QuietSite(Gena(reactor, agent, Path(options.post_file).read_bytes()),
+                     parsePOSTFormSubmission=False)
     site.noisy = False
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     _ready({"http_port": port.getHost().port})
@@ -245,15 +304,16 @@ def main(argv: list[str]) -> None:
     p = commands.add_parser("bare-http")
     p.add_argument("--get-file", required=True)
     p.add_argument("--post-file", required=True)
+    commands.add_parser("naive-soap")
     p = commands.add_parser("bare-ssdp")
-    p.add_argument("--reply-file", required=True)
+    p.add_argument("--reply-file", required=True, action="append")
     p = commands.add_parser("bare-gena")
     p.add_argument("--post-file", required=True)
     for p in commands.choices.values():
         p.add_argument("--seconds", type=float, default=120.0)
     options = parser.parse_args(argv)
     {"ours": ours, "bare-http": bare_http, "bare-ssdp": bare_ssdp,
-     "bare-gena": bare_gena}[options.command](options)
+     "bare-gena": bare_gena, "naive-soap": naive_soap}[options.command](options)
 
 
 if __name__ == "__main__":

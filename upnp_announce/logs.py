@@ -64,9 +64,22 @@ class _TopicLogger(Logger):
     def __init__(self, topic: str, source: object = None) -> None:
         super().__init__(namespace=f"upnp_announce.{topic}", source=source)
         self.topic = topic
+        self._attribute: str | None = None
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._attribute = name
 
     def __get__(self, instance: object, owner: type | None = None) -> _TopicLogger:
-        return _TopicLogger(self.topic, instance if instance is not None else owner)
+        found = _TopicLogger(self.topic, instance if instance is not None else owner)
+        if instance is not None and self._attribute is not None:
+            # Built once per instance, not at every use (a hot path logs
+            # rarely but reaches for its logger often): the instance's own
+            # attribute hides this descriptor from now on.
+            try:
+                vars(instance)[self._attribute] = found
+            except TypeError:
+                pass  # (no __dict__: __slots__)
+        return found
 
     def debug(self, format: str | None = None, **kwargs: Any) -> None:
         if self.topic in _enabled:

@@ -22,6 +22,7 @@ L{ipv6_mreq}, L{split_scope}) do no I/O.
 from __future__ import annotations
 
 import errno
+import functools
 import ipaddress
 import socket
 import struct
@@ -81,6 +82,9 @@ _IPV6_MREQ = struct.Struct("=16sI")
 #: interface index for link-local peers, 0 otherwise).
 SocketAddress = tuple[str, int] | tuple[str, int, int, int]
 
+# (A plain int: an IntFlag's & costs more than the rest of a read.)
+_MSG_TRUNC = int(socket.MSG_TRUNC)
+
 
 @dataclass(frozen=True)
 class PacketInfo:
@@ -128,19 +132,29 @@ def decode_packet_info(ancillary: Iterable[tuple[int, int, bytes]]) -> PacketInf
     @return: The first packet info found, or L{None}.
     """
     for level, kind, data in ancillary:
-        if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(data) >= _IN_PKTINFO.size:
-            ifindex, local, destination = _IN_PKTINFO.unpack_from(data)
-            return PacketInfo(
-                ifindex,
-                socket.inet_ntop(socket.AF_INET, destination),
-                socket.inet_ntop(socket.AF_INET, local),
-            )
-        if level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO and len(data) >= _IN6_PKTINFO.size:
-            destination, ifindex = _IN6_PKTINFO.unpack_from(data)
-            return PacketInfo(ifindex, socket.inet_ntop(socket.AF_INET6, destination))
+        info = _decode_one(level, kind, data)
+        if info is not None:
+            return info
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def _decode_one(level: int, kind: int, data: bytes) -> PacketInfo | None:
+    # A socket sees few (interface, destination) pairs: each is decoded once.
+    if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(data) >= _IN_PKTINFO.size:
+        ifindex, local, destination = _IN_PKTINFO.unpack_from(data)
+        return PacketInfo(
+            ifindex,
+            socket.inet_ntop(socket.AF_INET, destination),
+            socket.inet_ntop(socket.AF_INET, local),
+        )
+    if level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO and len(data) >= _IN6_PKTINFO.size:
+        destination, ifindex = _IN6_PKTINFO.unpack_from(data)
+        return PacketInfo(ifindex, socket.inet_ntop(socket.AF_INET6, destination))
+    return None
+
+
+@functools.lru_cache(maxsize=256)
 def encode_packet_info(
     family: int, ifindex: int = 0, source: str | None = None
 ) -> tuple[int, int, bytes]:
@@ -162,6 +176,32 @@ def encode_packet_info(
         packed = socket.inet_pton(socket.AF_INET6, source or "::")
         return (socket.IPPROTO_IPV6, IPV6_PKTINFO, _IN6_PKTINFO.pack(packed, ifindex))
     raise OSError(errno.EAFNOSUPPORT, f"not an IP family: {family}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _packed(family: int, address: str) -> bytes:
+    return socket.inet_pton(family, address)
+
+
+def _host_of(host: str) -> tuple[str, int, int]:
+    """
+    A destination host as (address, zone index, IP version); version 0 for
+    what is not an IP address.
+    """
+    if "%" in host:
+        # (A zone's name may name another index tomorrow: not cached.)
+        bare, scope = split_scope(host)
+        return bare, scope, _version(bare)
+    return host, 0, _version(host)
+
+
+@functools.lru_cache(maxsize=4096)
+def _version(address: str) -> int:
+    # Peers search again and again: each address is read once.
+    try:
+        return ipaddress.ip_address(address).version
+    except ValueError:
+        return 0
 
 
 def ip_mreqn(group: str, ifindex: int = 0, address: str = "0.0.0.0") -> bytes:
@@ -353,6 +393,9 @@ class PacketInfoPort:
         self.multicastAllDisabled = False
         self._socket: socket.socket | None = None
         self._ancillarySpace = ancillary_space(family)
+        # Destinations as sendmsg takes them, by address (peers search
+        # again and again).
+        self._destinations: dict[SocketAddress, tuple[str, int] | tuple[str, int, int, int]] = {}
 
     def __repr__(self) -> str:
         return f"<PacketInfoPort family={self.family} {self.interface!r}:{self.port}>"
@@ -463,14 +506,17 @@ class PacketInfoPort:
         packet info, and hand them to the protocol. Errors from the protocol
         and from earlier sends (ICMP) are logged, not raised.
         """
+        sock = self._socket
+        if sock is None:
+            return
+        # (Bound once: this loop runs for every datagram the device gets.)
+        recvmsg, size, space = sock.recvmsg, self.maxPacketSize, self._ancillarySpace
+        received = self.protocol.datagramReceived
         for _ in range(self.maxReads):
-            sock = self._socket
-            if sock is None:
+            if self._socket is not sock:
                 return
             try:
-                data, ancillary, flags, address = sock.recvmsg(
-                    self.maxPacketSize, self._ancillarySpace
-                )
+                data, ancillary, flags, address = recvmsg(size, space)
             except BlockingIOError:
                 return
             except OSError as e:
@@ -478,18 +524,19 @@ class PacketInfoPort:
                     continue
                 self._log.failure("recvmsg failed")
                 return
-            if flags & socket.MSG_TRUNC:
+            if flags & _MSG_TRUNC:
                 self._log.warn(
                     "dropped a datagram longer than {size} bytes", size=self.maxPacketSize
                 )
                 continue
-            info = decode_packet_info(ancillary)
+            info = (_decode_one(*ancillary[0]) if len(ancillary) == 1
+                    else decode_packet_info(ancillary))
             ifindex, destination = (0, "") if info is None else (info.ifindex, info.destination)
             if not self._member(destination, ifindex):
                 self.filtered += 1
                 continue
             try:
-                self.protocol.datagramReceived(data, address, ifindex, destination)
+                received(data, address, ifindex, destination)
             except Exception:
                 self._log.failure("datagramReceived failed")
 
@@ -501,7 +548,7 @@ class PacketInfoPort:
         """
         if self.multicastAll or not self.filterMemberships or not destination:
             return True
-        packed = socket.inet_pton(self.family, destination)
+        packed = _packed(self.family, destination)
         if not _is_multicast(packed):
             return True
         return (packed, ifindex) in self._memberships or (packed, 0) in self._memberships
@@ -510,16 +557,14 @@ class PacketInfoPort:
 
     def _destination(self, address: SocketAddress) -> tuple[str, int] | tuple[str, int, int, int]:
         host, port = address[0], address[1]
-        bare, scope = split_scope(host)
-        try:
-            parsed = ipaddress.ip_address(bare)
-        except ValueError:
-            raise InvalidAddressError(host, "not an IP address") from None
+        bare, scope, version = _host_of(host)
+        if version == 0:
+            raise InvalidAddressError(host, "not an IP address")
         if self.family == socket.AF_INET:
-            if parsed.version != 4:
+            if version != 4:
                 raise InvalidAddressError(host, "not an IPv4 address")
             return (bare, port)
-        if parsed.version != 6:
+        if version != 6:
             raise InvalidAddressError(host, "not an IPv6 address")
         flowinfo = address[2] if len(address) == 4 else 0
         if not scope and len(address) == 4:
@@ -559,11 +604,19 @@ class PacketInfoPort:
             interface, C{EAGAIN} when the send buffer is full).
         """
         sock = self._checked()
-        destination = self._destination(address)
-        ancillary = []
-        if ifindex is not None or source is not None:
-            ancillary.append(encode_packet_info(self.family, ifindex or 0, source))
-        return sock.sendmsg([data], ancillary, 0, destination)
+        destination = self._destinations.get(address)
+        if destination is None:
+            destination = self._destination(address)
+            if "%" not in address[0]:
+                # (A zone's name is looked up again each time: it may move.)
+                if len(self._destinations) >= 4096:
+                    self._destinations.clear()
+                self._destinations[address] = destination
+        if ifindex is None and source is None:
+            return sock.sendmsg([data], (), 0, destination)
+        return sock.sendmsg(
+            [data], [encode_packet_info(self.family, ifindex or 0, source)], 0, destination
+        )
 
     def setOutgoingInterface(self, ifindex: int, address: str = "0.0.0.0") -> None:
         """

@@ -1,7 +1,8 @@
 """
-HTTPNotifier, the device's NOTIFY sender, against real HTTP servers on
-loopback: what it sends, the address it sends from, its kept-alive
-connections, and how it gives up on refused and silent subscribers.
+The device's NOTIFY senders, LeanNotifier (the default) and HTTPNotifier
+(twisted.web's Agent), against real HTTP servers on loopback: what they
+send, the address they send from, their kept-alive connections, and how
+they give up on refused and silent subscribers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from twisted.web.client import ResponseNeverReceived
 
 from upnp_announce.device.eventing import (
     HTTPNotifier,
+    LeanNotifier,
 )
 from upnp_announce.settings import EventingSettings
 from upnp_announce.wire import gena
@@ -76,6 +78,11 @@ BODY = gena.propertyset([("Level", "5")])
 FAST = EventingSettings(connectTimeout=0.5, responseTimeout=0.5)
 
 
+@pytest.fixture(params=[LeanNotifier, HTTPNotifier])
+def Notifier(request: Any) -> Any:
+    return request.param
+
+
 @pytest_twisted.async_yield_fixture
 async def recorder() -> Any:
     from twisted.internet import reactor
@@ -89,12 +96,12 @@ async def recorder() -> Any:
 
 
 @pytest_twisted.ensureDeferred
-async def test_http_notifier_sends_a_notify(recorder: tuple[Recorder, int]) -> None:
+async def test_http_notifier_sends_a_notify(recorder: tuple[Recorder, int], Notifier: Any) -> None:
     from twisted.internet import reactor
 
     server_, port = recorder
     server_.statuses[:] = [200, 412]
-    notifier = HTTPNotifier(reactor, FAST)
+    notifier = Notifier(reactor, FAST)
     try:
         url = f"http://127.0.0.1:{port}/cb/path?x=1"
         status = await notifier.notify(url, HEADERS, BODY, None)
@@ -117,13 +124,11 @@ async def test_http_notifier_sends_a_notify(recorder: tuple[Recorder, int]) -> N
 
 
 @pytest_twisted.ensureDeferred
-async def test_http_notifier_binds_to_the_address_asked_for(
-    recorder: tuple[Recorder, int],
-) -> None:
+async def test_http_notifier_binds_to_the_address_asked_for(recorder: tuple[Recorder, int], Notifier: Any) -> None:
     from twisted.internet import reactor
 
     server_, port = recorder
-    notifier = HTTPNotifier(reactor, FAST)
+    notifier = Notifier(reactor, FAST)
     try:
         url = f"http://127.0.0.1:{port}/"
         assert await notifier.notify(url, HEADERS, BODY, "127.0.0.1") == 200
@@ -133,13 +138,11 @@ async def test_http_notifier_binds_to_the_address_asked_for(
 
 
 @pytest_twisted.ensureDeferred
-async def test_http_notifier_does_not_reuse_a_connection_from_another_address(
-    recorder: tuple[Recorder, int],
-) -> None:
+async def test_http_notifier_does_not_reuse_a_connection_from_another_address(recorder: tuple[Recorder, int], Notifier: Any) -> None:
     from twisted.internet import reactor
 
     server_, port = recorder
-    notifier = HTTPNotifier(reactor, FAST)
+    notifier = Notifier(reactor, FAST)
     try:
         url = f"http://127.0.0.1:{port}/"
         assert await notifier.notify(url, HEADERS, BODY, "127.0.0.1") == 200
@@ -150,7 +153,7 @@ async def test_http_notifier_does_not_reuse_a_connection_from_another_address(
 
 
 @pytest_twisted.ensureDeferred
-async def test_http_notifier_fails_on_a_refused_connection() -> None:
+async def test_http_notifier_fails_on_a_refused_connection(Notifier: Any) -> None:
     from twisted.internet import reactor
 
     # A port that was free a moment ago.
@@ -160,7 +163,7 @@ async def test_http_notifier_fails_on_a_refused_connection() -> None:
     number = port.getHost().port
     await port.stopListening()
     settings = EventingSettings(connectTimeout=1.0, responseTimeout=1.0)
-    notifier = HTTPNotifier(reactor, settings)
+    notifier = Notifier(reactor, settings)
     try:
         started = reactor.seconds()  # type: ignore[attr-defined]
         with pytest.raises(error.ConnectionRefusedError):
@@ -173,14 +176,14 @@ async def test_http_notifier_fails_on_a_refused_connection() -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_http_notifier_gives_up_on_a_server_that_never_answers() -> None:
+async def test_http_notifier_gives_up_on_a_server_that_never_answers(Notifier: Any) -> None:
     from twisted.internet import reactor
 
     factory = protocol.Factory.forProtocol(Silent)
     factory.connections = []  # type: ignore[attr-defined]
     factory.lost = defer.Deferred()  # type: ignore[attr-defined]
     port = reactor.listenTCP(0, factory, interface="127.0.0.1")  # type: ignore[attr-defined]
-    notifier = HTTPNotifier(reactor, EventingSettings(connectTimeout=0.2, responseTimeout=0.3))
+    notifier = Notifier(reactor, EventingSettings(connectTimeout=0.2, responseTimeout=0.3))
     try:
         started = reactor.seconds()  # type: ignore[attr-defined]
         with pytest.raises(Exception) as caught:

@@ -3,7 +3,7 @@ An independent UPnP device: a BinaryLight:1 built on async_upnp_client's
 server (0.49.0), for testing our control point against someone else's
 device.
 
-    python aio_device.py ADDRESS PORT SECONDS [--conformant-gena]
+    python aio_device.py ADDRESS PORT SECONDS [--conformant-gena] [--quiet]
 
 It serves its description at http://ADDRESS:PORT/device.xml, announces
 itself and answers M-SEARCH on ADDRESS, prints C{READY <location>} once
@@ -19,6 +19,9 @@ fault with errorCode Code.
 The stock server answers SUBSCRIBE with C{SID: <bare uuid4>} and
 C{TIMEOUT: <N>}; --conformant-gena makes those C{SID: uuid:...} and
 C{TIMEOUT: Second-N}.
+
+--quiet prints no line per request (the benchmarks measure the server, not
+its printing).
 """
 
 import asyncio
@@ -145,13 +148,13 @@ class UuidSubscriber(aio_server.EventSubscriber):
         self._uuid = f"uuid:{uuid.uuid4()}"
 
 
-def install(conformant):
+def install(conformant, quiet=False):
     """
-    Have the server build its aiohttp application with our logging (and,
-    if C{conformant}, the GENA fixes).
+    Have the server build its aiohttp application with our logging (unless
+    C{quiet}) and, if C{conformant}, the GENA fixes.
     """
     def application():
-        app = web.Application(middlewares=[log_request])
+        app = web.Application(middlewares=[] if quiet else [log_request])
         if conformant:
             app.on_response_prepare.append(second_timeout)
         return app
@@ -161,8 +164,8 @@ def install(conformant):
         aio_server.EventSubscriber = UuidSubscriber
 
 
-async def main(address, port, seconds, conformant):
-    install(conformant)
+async def main(address, port, seconds, conformant, quiet=False):
+    install(conformant, quiet)
     server = UpnpServer(BinaryLight, source=(address, 0), http_port=port)
     await server.async_start()
     stop = asyncio.Event()
@@ -177,8 +180,9 @@ async def main(address, port, seconds, conformant):
 
 
 if __name__ == "__main__":
-    arguments = [a for a in sys.argv[1:] if a != "--conformant-gena"]
+    flags = ("--conformant-gena", "--quiet")
+    arguments = [a for a in sys.argv[1:] if a not in flags]
     if len(arguments) != 3:
-        sys.exit("usage: aio_device.py ADDRESS PORT SECONDS [--conformant-gena]")
+        sys.exit("usage: aio_device.py ADDRESS PORT SECONDS [--conformant-gena] [--quiet]")
     asyncio.run(main(arguments[0], int(arguments[1]), float(arguments[2]),
-                     "--conformant-gena" in sys.argv))
+                     "--conformant-gena" in sys.argv, "--quiet" in sys.argv))

@@ -673,3 +673,81 @@ def test_memberships_follow_the_addresses() -> None:
         (4, "239.255.255.250", 0), (6, "ff02::c", 2),
     }
     assert memberships([ULA.interface]) == {(6, "ff02::c", 2), (6, "ff05::c", 2)}
+
+
+# -- replies built once a second, searches kept parsed -------------------------------
+
+
+def expected_reply(s: SSDPServer, st: str, usn: str, binding: Any, when: float) -> bytes:
+    """
+    The reply as ssdp.search_response builds it (the path before replies
+    were kept).
+    """
+    return ssdp.search_response(
+        st=st, usn=usn, location=binding.urlBase + "/description.xml", maxAge=s.maxAge,
+        date=ssdp.http_date(when), server=s.server, bootId=s.bootId, configId=s.configId,
+    )
+
+
+def test_kept_replies_are_the_bytes_search_response_builds() -> None:
+    clock = Clock()
+    clock.advance(1_700_000_000.25)
+    s, recorder = running(clock, bindings=(ETH0, ETH1))
+    for _ in range(3):
+        s.searchReceived(search(mx=None, host="192.0.2.7:1900"), SEARCHER)
+    sent = [data for _, data, _ in recorder.take()]
+    assert len(sent) == 3 * len(SET)
+    wanted = [expected_reply(s, a.nt, a.usn, ETH0, clock.seconds()) for a in SET]
+    assert sent == wanted * 3
+    # The next second: a new DATE, and nothing else changes.
+    clock.advance(1)
+    s.searchReceived(search(st="upnp:rootdevice", mx=None, host="192.0.2.7:1900"), SEARCHER)
+    [(_, data, _)] = recorder.take()
+    assert data == expected_reply(s, SET[0].nt, SET[0].usn, ETH0, clock.seconds())
+    assert data != wanted[0]
+
+
+def test_kept_replies_follow_bootid_bindings_and_configid() -> None:
+    from upnp_announce.device.discovery import Advertised
+
+    clock = Clock()
+    s, recorder = running(clock, bindings=(ETH0, ETH1))
+    unicast = search(st="upnp:rootdevice", mx=None, host="192.0.2.7:1900")
+    s.searchReceived(unicast, SEARCHER)
+    recorder.take()
+    moved = HTTPBinding(InterfaceAddress("eth0", "192.0.2.8", 24), 8000)
+    s.changeBindings((moved, ETH1), 1235)
+    recorder.take()
+    s.searchReceived(search(st="upnp:rootdevice", mx=None, host="192.0.2.8:1900"), SEARCHER)
+    [(_, data, _)] = recorder.take()
+    assert data == expected_reply(s, SET[0].nt, SET[0].usn, moved, clock.seconds())
+    assert b"BOOTID.UPNP.ORG: 1235\r\n" in data and b"192.0.2.8" in data
+    s.changeDevice(Advertised.of(DEVICE, 78))
+    recorder.take()
+    s.searchReceived(search(st="upnp:rootdevice", mx=None, host="192.0.2.8:1900"), SEARCHER)
+    [(_, data, _)] = recorder.take()
+    assert b"CONFIGID.UPNP.ORG: 78\r\n" in data
+
+
+def test_a_search_seen_before_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    p, _, port = protocol(clock)
+    calls = []
+    real = ssdp.parse
+
+    def counting(data: bytes) -> Any:
+        calls.append(data)
+        return real(data)
+
+    monkeypatch.setattr(ssdp, "parse", counting)
+    datagram = ssdp.msearch(st="upnp:rootdevice", mx=None, host="192.0.2.7:1900")
+    for n in range(3):
+        p.datagramReceived(datagram, (f"192.0.2.{50 + n}", 50000), 5, "192.0.2.7")
+    assert calls == [datagram]
+    assert [addr for _, addr, _, _ in port.sent] == [(f"192.0.2.{50 + n}", 50000)
+                                                      for n in range(3)]
+    # Bad datagrams are parsed (and dropped) every time; the kept searches
+    # are bounded.
+    for n in range(SSDPProtocol.KEEP + 10):
+        p.datagramReceived(ssdp.msearch(st=f"urn:x:device:D{n}:1", mx=1), SEARCHER)
+    assert len(p._searches) <= SSDPProtocol.KEEP

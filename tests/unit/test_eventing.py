@@ -1410,3 +1410,67 @@ def test_a_peer_subscribing_in_a_loop_cannot_flood_the_log(logged: list[dict[str
     rig.clock.advance(10)
     rig.subscribe()
     assert eventingLines(logged)[-1].endswith("(40 more like it in the last 10 s)")
+
+
+# -- LeanNotifier's connections, without sockets ----------------------------------------
+
+
+def lean_connection() -> tuple[Any, Any, Any]:
+    from twisted.internet.testing import StringTransport
+
+    from upnp_announce.device.eventing import LeanNotifier, _NotifyConnection
+
+    notifier = LeanNotifier(Clock(), EventingSettings())
+    connection = _NotifyConnection(notifier)
+    transport = StringTransport()
+    connection.makeConnection(transport)
+    return notifier, connection, transport
+
+
+@pytest.mark.parametrize("answer, status, kept", [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 200, True),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 200, True),
+    (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, True),
+    (b"HTTP/1.1 412 Precondition Failed\r\ncontent-length: 0\r\n\r\n", 412, True),
+    (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 200, False),
+    (b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 200, False),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 200, False),
+    (b"HTTP/1.1 200 OK\r\n\r\n", 200, False),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", 200, False),
+])
+def test_a_lean_notify_reads_the_status_and_keeps_only_a_reusable_connection(
+    answer: bytes, status: int, kept: bool,
+) -> None:
+    notifier, connection, transport = lean_connection()
+    got: list[object] = []
+    d: defer.Deferred[int] = defer.Deferred()
+    d.addBoth(got.append)
+    key = (None, "127.0.0.1", 9)
+    connection.send(b"NOTIFY / HTTP/1.1\r\n\r\n", d, key)
+    assert transport.value() == b"NOTIFY / HTTP/1.1\r\n\r\n"
+    # In pieces, as TCP may deliver it.
+    for i in range(0, len(answer), 7):
+        connection.dataReceived(answer[i:i + 7])
+    assert got == [status]
+    assert (notifier._idle.get(key) == [connection]) is kept
+    assert transport.disconnecting is not kept
+
+
+def test_a_lean_notify_that_is_not_http_fails() -> None:
+    _, connection, transport = lean_connection()
+    got: list[object] = []
+    d: defer.Deferred[int] = defer.Deferred()
+    d.addErrback(lambda f: got.append(f.type))
+    connection.send(b"NOTIFY / HTTP/1.1\r\n\r\n", d, (None, "127.0.0.1", 9))
+    connection.dataReceived(b"SSH-2.0-OpenSSH\r\n\r\n")
+    assert got == [ValueError] and transport.disconnecting
+
+
+def test_a_lean_notifier_writes_the_request_once_as_bytes() -> None:
+    from upnp_announce.device.eventing import LeanNotifier
+
+    notifier = LeanNotifier(Clock(), EventingSettings())
+    start, uri = notifier._target("http://192.0.2.9:8080/cb/x?y=1")
+    assert start == b"NOTIFY /cb/x?y=1 HTTP/1.1\r\nHOST: 192.0.2.9:8080"
+    start, _ = notifier._target("http://[fd00::9]:80/")
+    assert start == b"NOTIFY / HTTP/1.1\r\nHOST: [fd00::9]:80"

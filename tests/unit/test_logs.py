@@ -200,3 +200,21 @@ def test_the_environment_turns_topics_on_and_names_the_unknown_ones(topics: None
     logs._enabled.discard("page")
     assert logs._from_environment(" page, sdp ,,") == ["sdp"]
     assert logs.enabled("page")
+
+
+class Named:
+    log = logs.logger("ssdp")
+
+
+def test_a_topic_logger_is_named_by_its_topic_and_its_source() -> None:
+    thing = Named()
+    assert thing.log.namespace == "upnp_announce.ssdp"
+    assert thing.log.source is thing
+    assert Named.log.source is Named
+
+
+def test_an_instance_builds_its_logger_once() -> None:
+    # Hot paths reach for their logger often: it is built once an instance.
+    thing, other = Named(), Named()
+    assert thing.log is thing.log
+    assert other.log is not thing.log and other.log.source is other

@@ -14,6 +14,7 @@ answer.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Mapping
 from typing import Any
@@ -33,6 +34,7 @@ from upnp_announce.wire.xmlsafe import CONTENT_TYPE
 __all__ = [
     "ACTION_TIMEOUT",
     "ActionInvoker",
+    "Answer",
     "ControlResource",
     "check_argument",
     "parse_soapaction",
@@ -69,6 +71,21 @@ class ActionInvoker:
         self.timeout = timeout
         self._variables = {v.name: v for v in service.description.stateVariables}
         self._actions = {a.name: a for a in service.description.actions}
+        # Each action's out-argument names, sorted (to check what a
+        # provider returns), and the namespaces asked for that this
+        # service serves or not (control points ask with the same few).
+        self._outNames = {
+            a.name: sorted(x.name for x in a.outArguments) for a in service.description.actions
+        }
+        self._served: dict[str, bool] = {}
+
+    def _serves(self, namespace: str) -> bool:
+        found = self._served.get(namespace)
+        if found is None:
+            if len(self._served) >= 64:
+                self._served.clear()
+            found = self._served[namespace] = serves(self.service.serviceType, namespace)
+        return found
 
     def invoke(
         self, asked: tuple[str, str] | None, call: soap.SOAPRequest
@@ -124,9 +141,9 @@ class ActionInvoker:
             )
         if name == "QueryStateVariable" and namespace == soap.CONTROL_NS:
             return namespace, name, self._arguments(call, _QUERY, _QUERY_VARIABLES)
-        if not serves(self.service.serviceType, namespace):
+        if not self._serves(namespace):
             raise soap.UPnPError(401, f"Invalid Action: this is {self.service.serviceType}")
-        if call.namespace is not None and not serves(self.service.serviceType, call.namespace):
+        if call.namespace is not None and not self._serves(call.namespace):
             raise soap.UPnPError(
                 401, f"Invalid Action: the body calls {call.action} of {call.namespace}"
             )
@@ -165,8 +182,8 @@ class ActionInvoker:
 
     def _respond(self, outputs: object, namespace: str, name: str) -> Answer:
         arguments = self._actions[name].outArguments
-        declared = [a.name for a in arguments]
-        if not isinstance(outputs, Mapping) or sorted(outputs) != sorted(declared):
+        if not isinstance(outputs, Mapping) or sorted(outputs) != self._outNames[name]:
+            declared = [a.name for a in arguments]
             self.log.error(
                 "Action {name} gave {outputs!r}; its out-arguments are {declared}",
                 name=name, outputs=outputs, declared=declared,
@@ -255,9 +272,12 @@ class ControlResource(Leaf):
             )
         return self._control(request, request.getHeader(f"{prefix}-SOAPACTION".encode()))
 
+    # The headers of every SOAP answer, besides Server, Date and
+    # Content-Length.
+    ANSWER_HEADERS = [(b"Content-Type", XML), (b"Ext", b"")]
+
     def _control(self, request: Request, soapAction: bytes | None) -> bytes | int:
-        contentType = (request.getHeader(b"content-type") or b"text/xml").split(b";")[0]
-        if contentType.strip().lower() not in _XML_TYPES:
+        if not _is_xml(request.getHeader(b"content-type")):
             return self._refuse(request, 415, "SOAP control takes text/xml")
         content = request.content
         if content is None or getattr(content, "overflowed", False):
@@ -270,7 +290,7 @@ class ControlResource(Leaf):
             call = soap.parse_request(body, maxBytes=self.maxBody)
         except soap.SOAPError as e:
             return self._refuse(request, 400, f"Not a SOAP action call: {e}")
-        result = self.invoker.invoke(parse_soapaction(soapAction), call)
+        result = self.invoke(soapAction, call)
         if isinstance(result, tuple):
             # Answered at once (most providers): no Deferred machinery.
             code, answer = result
@@ -282,6 +302,27 @@ class ControlResource(Leaf):
         request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
         result.addCallback(self._send, request, finished)
         return NOT_DONE_YET
+
+    def lean(self, contentType: bytes | None, body: bytes) -> soap.SOAPRequest | None:
+        """
+        The action call of a POST that passes every check of L{_control}
+        (content type, size, a well-formed envelope), or C{None} for one
+        that does not (L{_control} answers it).
+        """
+        if not _is_xml(contentType) or len(body) > self.maxBody:
+            return None
+        try:
+            return soap.parse_request(body, maxBytes=self.maxBody)
+        except soap.SOAPError:
+            return None
+
+    def invoke(
+        self, soapAction: bytes | None, call: soap.SOAPRequest
+    ) -> Answer | defer.Deferred[Answer]:
+        """
+        Run an action call, named by the SOAPACTION header's value.
+        """
+        return self.invoker.invoke(parse_soapaction(soapAction), call)
 
     def _send(self, answer: Answer, request: Request, finished: list[bool]) -> None:
         if finished[0]:
@@ -296,12 +337,25 @@ class ControlResource(Leaf):
 
 
 
+def _is_xml(contentType: bytes | None) -> bool:
+    """
+    Whether a Content-Type is one SOAP control takes (none is taken as it).
+    """
+    return (contentType or b"text/xml").split(b";")[0].strip().lower() in _XML_TYPES
+
+
 def parse_soapaction(header: bytes | None) -> tuple[str, str] | None:
     """
     C{"serviceType#Action"}, quoted or not, as (serviceType, Action).
     """
     if header is None:
         return None
+    return _soapaction(header)
+
+
+@functools.lru_cache(maxsize=256)
+def _soapaction(header: bytes) -> tuple[str, str] | None:
+    # (Control points send the same few: each is read once.)
     text = header.decode("latin-1").strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]

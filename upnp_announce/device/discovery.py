@@ -9,6 +9,7 @@ sends what it asks.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
 from collections.abc import Callable, Sequence
@@ -106,6 +107,16 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+@functools.lru_cache(maxsize=256)
+def _is_unicast(destination: str) -> bool:
+    """
+    Whether a datagram's destination address is a unicast one (one of ours)
+    rather than a group. (A socket sees a handful: each is read once.)
+    """
+    target = _ip(destination)
+    return target is not None and not target.is_multicast
+
+
 def _group_of(binding: Binding) -> str:
     """
     The group a binding announces on: IPv4's, or for IPv6 the link-local
@@ -200,6 +211,11 @@ class SSDPServer:
             advertised = Advertised.of(device, configId)
             self._devices[advertised.udn.lower()] = advertised
         self._size = sum(len(d.announcements) for d in self._devices.values())
+        # The replies to each ST searched for lately, and the reply
+        # datagrams of the current second (see _reply).
+        self._answers: dict[str, list[tuple[Advertised, Announcement]]] = {}
+        self._replies: dict[tuple[int, str, int, str, str], bytes] = {}
+        self._repliesStamp: tuple[str, int, int, str] = ("", 0, 0, "")
         self._budget = SearchBudget(
             clock, lambda: self._size, rate=repliesPerSecond, quiet=quietSeconds
         )
@@ -237,6 +253,26 @@ class SSDPServer:
 
     def _changedDevices(self) -> None:
         self._size = sum(len(d.announcements) for d in self._devices.values())
+        self._answers.clear()
+        self._replies.clear()
+
+    def _answersTo(self, st: str) -> list[tuple[Advertised, Announcement]]:
+        """
+        Every device's replies to a search for C{st} (worked out once per
+        ST until the devices change).
+        """
+        found = self._answers.get(st)
+        if found is None:
+            found = [
+                (advertised, reply)
+                for advertised in self._devices.values()
+                for reply in matches(st, advertised.announcements)
+            ]
+            if len(self._answers) >= 256:
+                # Made-up STs cannot grow the table.
+                self._answers.clear()
+            self._answers[st] = found
+        return found
 
     def addDevice(self, advertised: Advertised) -> None:
         """
@@ -285,6 +321,7 @@ class SSDPServer:
         self._ours = {b.interface.address for b in self.bindings}
         self._bindingOf: dict[tuple[str, int, str], Binding | None] = {}
         self._locations.clear()
+        self._replies.clear()
 
     def location(self, binding: Binding, advertised: Advertised) -> str:
         """
@@ -357,8 +394,7 @@ class SSDPServer:
 
     def _isUnicast(self, search: ssdp.MSearch, arrival: Arrival | None) -> bool:
         if arrival is not None and arrival.destination:
-            target = _ip(arrival.destination)
-            return target is not None and not target.is_multicast
+            return _is_unicast(arrival.destination)
         host = (search.host or "").strip()
         if host.startswith("["):
             address = host[1:].partition("]")[0]
@@ -391,11 +427,7 @@ class SSDPServer:
         if not unicast and search.mx is None:
             self.log.debug("Ignored a multicast search from {source}: no MX", source=source)
             return
-        replies = [
-            (advertised, reply)
-            for advertised in self._devices.values()
-            for reply in matches(search.st, advertised.announcements)
-        ]
+        replies = self._answersTo(search.st)
         if not replies:
             return
         if not unicast and len(self._pending) + len(replies) > self.maxPending:
@@ -411,8 +443,11 @@ class SSDPServer:
             )
             replies = replies[:granted]
         if unicast:
+            # Answered now: the devices and bindings are as matched.
+            date = self._replyDate()
+            send = self.sender.sendUnicast
             for advertised, reply in replies:
-                self._reply(advertised, reply, binding, source, arrival)
+                send(self._replyData(binding, advertised, reply, date), source, binding)
             return
         for advertised, reply in replies:
             self._later(
@@ -450,17 +485,48 @@ class SSDPServer:
             if found is None:
                 return
             binding = found
-        data = ssdp.search_response(
-            st=reply.nt,
-            usn=reply.usn,
-            location=self.location(binding, current),
-            maxAge=self.maxAge,
-            date=ssdp.http_date(self.clock.seconds()),
-            server=self.server,
-            bootId=self.bootId,
-            configId=current.configId,
+        self.sender.sendUnicast(
+            self._replyData(binding, current, reply, self._replyDate()), source, binding
         )
-        self.sender.sendUnicast(data, source, binding)
+
+    def _replyDate(self) -> str:
+        """
+        The DATE of replies sent now; the replies built for another second
+        (or another BOOTID, max-age or SERVER) are dropped.
+        """
+        date = ssdp.http_date(self.clock.seconds())
+        stamp = (date, self.bootId, self.maxAge, self.server)
+        if stamp != self._repliesStamp:
+            self._repliesStamp = stamp
+            self._replies.clear()
+        return date
+
+    def _replyData(
+        self, binding: Binding, advertised: Advertised, reply: Announcement, date: str
+    ) -> bytes:
+        """
+        The datagram that answers a search with C{reply}, sent with C{date}
+        (from L{_replyDate}): built once a second per (binding, device,
+        reply), as only DATE changes (the cache goes when bindings, devices
+        or BOOTID change).
+        """
+        key = (id(binding), advertised.udn, advertised.configId, reply.nt, reply.usn)
+        data = self._replies.get(key)
+        if data is None:
+            data = ssdp.search_response(
+                st=reply.nt,
+                usn=reply.usn,
+                location=self.location(binding, advertised),
+                maxAge=self.maxAge,
+                date=date,
+                server=self.server,
+                bootId=self.bootId,
+                configId=advertised.configId,
+            )
+            if len(self._replies) >= 4096:
+                self._replies.clear()
+            self._replies[key] = data
+        return data
 
     # -- announcements -------------------------------------------------------
 
@@ -622,7 +688,7 @@ class SSDPServer:
                             group,
                         )
         self.bootId = nextBootId
-        self._setBindings(bindings)
+        self._setBindings(bindings)  # (and the replies built with the old BOOTID go)
         if self.running:
             self._aliveTwice(None)
 

@@ -8,8 +8,10 @@ expiry, SEQ, coalescing of the changes made in one reactor turn, moderation
 over the callback URLs, dropping subscribers that answer 412 or keep failing.
 L{CallbackPolicy}, also pure, decides whom the device may call back (it
 stops CallStranger, CVE-2020-12695). L{EventResource} adapts HTTP to both:
-SUBSCRIBE and UNSUBSCRIBE with UDA 1.1's status codes. L{HTTPNotifier}
-sends NOTIFYs with twisted.web's Agent.
+SUBSCRIBE and UNSUBSCRIBE with UDA 1.1's status codes. L{LeanNotifier}
+sends NOTIFYs (the device's default): each one request written as bytes
+over kept-alive connections of its own; L{HTTPNotifier} does the same with
+twisted.web's Agent.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from twisted.internet import defer, endpoints, task
+from twisted.internet import defer, endpoints, protocol, task
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.python.failure import Failure
+from twisted.web.client import URI
 from twisted.web.iweb import IAgentEndpointFactory
 from twisted.web.server import Request
 from zope.interface import implementer
@@ -41,6 +45,7 @@ __all__ = [
     "EventResource",
     "EventingSettings",
     "HTTPNotifier",
+    "LeanNotifier",
     "Refused",
     "ServiceEventing",
     "Subscription",
@@ -389,6 +394,17 @@ class ServiceEventing:
             b"content-type": CONTENT_TYPE,
         }
 
+        if len(subscription.callbacks) == 1:
+            # (Nearly every subscriber has one URL: no generator for it.)
+            [url] = subscription.callbacks
+            sending = self.notifier.notify(url, headers, body, subscription.local)
+
+            def failed(failure: Failure) -> int:
+                self.log.debug("NOTIFY to {url} failed: {error}", url=url, error=failure.value)
+                return 0
+
+            return sending.addErrback(failed)
+
         @defer.inlineCallbacks
         def attempt() -> Any:
             status = 0
@@ -697,3 +713,250 @@ class _CallbackEndpoints:
         return endpoints.TCP6ClientEndpoint(
             self.reactor, host, uri.port, self.timeout, bindAddress=bind
         )
+
+
+class LeanNotifier:
+    """
+    Sends NOTIFYs as bytes: the request head (HOST and CONTENT-LENGTH
+    besides the GENA headers given) and the body, which the caller
+    serialised once for every subscriber, written at once on a kept-alive
+    connection to the callback's host and port from the address asked for
+    (at most C{maxIdle} kept per such pair, for C{idleTimeout} seconds); the
+    answer's status is read (its body too, up to L{MAX_ANSWER_BODY}: a
+    subscriber that sends more is cut off). Connecting takes at most
+    C{connectTimeout} seconds, and the answer C{responseTimeout} more.
+    """
+
+    def __init__(self, reactor: Any, settings: EventingSettings, *, maxIdle: int = 2,
+                 idleTimeout: float = 30.0) -> None:
+        self.reactor = reactor
+        self.settings = settings
+        self.maxIdle = maxIdle
+        self.idleTimeout = idleTimeout
+        self._idle: dict[tuple[str | None, str, int], list[_NotifyConnection]] = {}
+        self._open: set[_NotifyConnection] = set()
+        self._endpoints: dict[str | None, _CallbackEndpoints] = {}
+        self._targets: dict[str, tuple[bytes, Any]] = {}
+        self._sweep: IDelayedCall | None = None
+
+    def _target(self, url: str) -> tuple[bytes, Any]:
+        """
+        The request line's start and the parsed URI of a callback URL
+        (read once: an event goes to the same URLs again and again).
+        """
+        found = self._targets.get(url)
+        if found is None:
+            uri = URI.fromBytes(url.encode("ascii"))
+            host = uri.host if b":" not in uri.host else b"[" + uri.host + b"]"
+            start = b"NOTIFY " + (uri.originForm or b"/") + b" HTTP/1.1\r\nHOST: " + host
+            start += b":%d" % uri.port
+            if len(self._targets) >= 4096:
+                self._targets.clear()
+            found = self._targets[url] = (start, uri)
+        return found
+
+    def notify(
+        self, url: str, headers: dict[bytes, bytes], body: bytes, bindAddress: str | None
+    ) -> defer.Deferred[int]:
+        start, uri = self._target(url)
+        request = b"".join([
+            start,
+            *[b"\r\n" + name.upper() + b": " + value for name, value in headers.items()],
+            b"\r\nCONTENT-LENGTH: %d\r\n\r\n" % len(body),
+            body,
+        ])
+        key = (bindAddress, uri.host.decode("ascii"), uri.port)
+        idle = self._idle.get(key)
+        connection: _NotifyConnection | None = None
+        while idle and connection is None:
+            candidate = idle.pop()
+            if candidate.usable:
+                connection = candidate
+        answer: defer.Deferred[int] = defer.Deferred(
+            lambda _: connection.abort() if connection is not None else None
+        )
+        if connection is not None:
+            connection.send(request, answer, key)
+        else:
+            answer = self._connect(key, uri, bindAddress, request)
+        answer.addTimeout(self.settings.connectTimeout + self.settings.responseTimeout,
+                          self.reactor)
+        return answer
+
+    def _connect(self, key: tuple[str | None, str, int], uri: Any, bindAddress: str | None,
+                 request: bytes) -> defer.Deferred[int]:
+        endpoints_ = self._endpoints.get(bindAddress)
+        if endpoints_ is None:
+            endpoints_ = self._endpoints[bindAddress] = _CallbackEndpoints(
+                self.reactor, bindAddress, self.settings.connectTimeout)
+        connecting = endpoints_.endpointForURI(uri).connect(
+            protocol.Factory.forProtocol(lambda: _NotifyConnection(self)))
+
+        def connected(connection: _NotifyConnection) -> defer.Deferred[int]:
+            answer: defer.Deferred[int] = defer.Deferred(lambda _: connection.abort())
+            connection.send(request, answer, key)
+            return answer
+
+        answering: defer.Deferred[int] = connecting.addCallback(connected)
+        return answering
+
+    def _kept(self, connection: _NotifyConnection, key: tuple[str | None, str, int]) -> None:
+        """
+        A connection that answered and may carry the next NOTIFY.
+        """
+        idle = self._idle.setdefault(key, [])
+        if len(idle) >= self.maxIdle:
+            connection.close()
+            return
+        connection.idleSince = self.reactor.seconds()
+        idle.append(connection)
+        if self._sweep is None:
+            self._sweep = self.reactor.callLater(self.idleTimeout, self._sweepIdle)
+
+    def _sweepIdle(self) -> None:
+        self._sweep = None
+        now = self.reactor.seconds()
+        for key, idle in list(self._idle.items()):
+            for connection in [c for c in idle if now - c.idleSince >= self.idleTimeout]:
+                idle.remove(connection)
+                connection.close()
+            if not idle:
+                del self._idle[key]
+        if self._idle:
+            self._sweep = self.reactor.callLater(self.idleTimeout, self._sweepIdle)
+
+    def close(self) -> defer.Deferred[None]:
+        if self._sweep is not None and self._sweep.active():
+            self._sweep.cancel()
+        self._sweep = None
+        self._idle.clear()
+        closing = [c.whenClosed() for c in list(self._open)]
+        for connection in list(self._open):
+            connection.close()
+        return defer.gatherResults(closing).addCallback(lambda _: None)
+
+
+class _NotifyConnection(protocol.Protocol):
+    """
+    One connection of a L{LeanNotifier}: one NOTIFY at a time, its answer's
+    status read and its body skipped.
+    """
+
+    def __init__(self, notifier: LeanNotifier) -> None:
+        self.notifier = notifier
+        self.answer: defer.Deferred[int] | None = None
+        self.key: tuple[str | None, str, int] | None = None
+        self.buffer = b""
+        self.status = 0
+        self.remaining: int | None = None
+        self.keep = True
+        self.idleSince = 0.0
+        self.usable = False
+        self._closed: list[defer.Deferred[None]] = []
+
+    def connectionMade(self) -> None:
+        self.usable = True
+        self.notifier._open.add(self)
+
+    def send(self, request: bytes, answer: defer.Deferred[int],
+             key: tuple[str | None, str, int]) -> None:
+        self.answer, self.key = answer, key
+        self.buffer, self.status, self.remaining, self.keep = b"", 0, None, True
+        assert self.transport is not None
+        self.transport.write(request)
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.answer is None:
+            # Nothing was asked: a server that talks out of turn is left.
+            self.close()
+            return
+        self.buffer += data
+        if self.remaining is None and not self._head():
+            return
+        assert self.remaining is not None
+        if len(self.buffer) < self.remaining:
+            return
+        extra = len(self.buffer) > self.remaining
+        self._done(keep=self.keep and not extra)
+
+    def _head(self) -> bool:
+        """
+        Read the answer's head once it is whole (skipping any 1xx).
+        """
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buffer) > MAX_ANSWER_BODY:
+                    self._done(keep=False)
+                return False
+            lines = self.buffer[:end].split(b"\r\n")
+            self.buffer = self.buffer[end + 4:]
+            version, _, rest = lines[0].partition(b" ")
+            code = rest[:3]
+            if not version.startswith(b"HTTP/1.") or not code.isdigit():
+                self._done(keep=False)
+                return False
+            status = int(code)
+            if 100 <= status < 200:
+                continue
+            break
+        self.status = status
+        keep = version == b"HTTP/1.1"
+        length: int | None = None
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == b"content-length" and value.isdigit():
+                length = int(value)
+            elif name == b"transfer-encoding":
+                keep = False
+            elif name == b"connection":
+                keep = keep and value != b"close"
+        if length is None and status not in (204, 304):
+            # A body that ends only when the connection does: the status is
+            # all we wanted.
+            length, keep = 0, False
+        if (length or 0) > MAX_ANSWER_BODY:
+            length, keep = 0, False
+        self.remaining, self.keep = length or 0, keep
+        return True
+
+    def _done(self, keep: bool) -> None:
+        answer, key = self.answer, self.key
+        self.answer = None
+        if keep and key is not None:
+            self.notifier._kept(self, key)
+        else:
+            self.close()
+        if answer is None:
+            return
+        if self.status:
+            answer.callback(self.status)
+        else:
+            answer.errback(Failure(ValueError("not an HTTP answer")))
+
+    def close(self) -> None:
+        self.usable = False
+        if self.transport is not None:
+            self.transport.loseConnection()
+
+    def abort(self) -> None:
+        self.usable = False
+        self.answer = None
+        if self.transport is not None:
+            self.transport.abortConnection()  # type: ignore[attr-defined]
+
+    def whenClosed(self) -> defer.Deferred[None]:
+        d: defer.Deferred[None] = defer.Deferred()
+        self._closed.append(d)
+        return d
+
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        self.usable = False
+        self.notifier._open.discard(self)
+        answer, self.answer = self.answer, None
+        if answer is not None:
+            answer.errback(reason)
+        closed, self._closed = self._closed, []
+        for d in closed:
+            d.callback(None)

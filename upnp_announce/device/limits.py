@@ -5,6 +5,7 @@ how fast the device itself may send (per interface).
 
 from __future__ import annotations
 
+from bisect import bisect_right, insort
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
 __all__ = ["Pacer", "RateLimit", "SearchBudget"]
+
+_MAX = 1 << 62
 
 
 class RateLimit:
@@ -78,6 +81,7 @@ class SearchBudget:
         self.quiet = quiet
         self.sources = sources
         self._sources: dict[str, _Source] = {}
+        self._seconds = clock.seconds
 
     # How late a granted reply may leave after its search (its MX delay
     # aside): the pacing of a burst. A grant counts until its last reply
@@ -93,31 +97,39 @@ class SearchBudget:
         @param spread: the replies go out over this many seconds (the
             search's MX window).
         """
-        now = self.clock.seconds()
-        if source not in self._sources and len(self._sources) >= self.sources:
-            self._forget(now)
-            if len(self._sources) >= self.sources:
-                # Too many sources at once: the unknown ones share one entry.
-                source = ""
+        now = self._seconds()
         entry = self._sources.get(source)
         if entry is None:
-            entry = self._sources[source] = _Source()
+            if len(self._sources) >= self.sources:
+                self._forget(now)
+                if len(self._sources) >= self.sources:
+                    # Too many sources at once: the unknown ones share one entry.
+                    source = ""
+            entry = self._sources.get(source)
+            if entry is None:
+                entry = self._sources[source] = _Source()
         entry.seen = now
         target = target.lower()[:128]
-        last = entry.targets.pop(target, None)
-        entry.targets[target] = now
-        if len(entry.targets) > self.TARGETS:
-            del entry.targets[next(iter(entry.targets))]
+        targets = entry.targets
+        last = targets.pop(target, None)
+        targets[target] = now
+        if last is None and len(targets) > self.TARGETS:
+            del targets[next(iter(targets))]
         if last is None or now - last >= self.quiet:
             # Not asked lately: a whole answer.
             return min(wanted, max(self.capacity(), int(self.rate)))
         grants = entry.grants
-        if any(t <= now - 1.0 for t, _ in grants):
-            grants = entry.grants = deque(g for g in grants if g[0] > now - 1.0)
-        granted = max(0, min(wanted, int(self.rate) - sum(n for _, n in grants)))
+        # Grants are kept in the order they stop counting (each counts until
+        # its last reply may have left), with their running sum.
+        horizon = now - 1.0
+        if grants and grants[0][0] <= horizon:
+            cut = bisect_right(grants, (horizon, _MAX))
+            entry.granted -= sum(n for _, n in grants[:cut])
+            del grants[:cut]
+        granted = max(0, min(wanted, int(self.rate) - entry.granted))
         if granted:
-            # Counted from when its last reply may leave.
-            grants.append((now + spread + self.SLACK, granted))
+            insort(grants, (now + spread + self.SLACK, granted))
+            entry.granted += granted
         return granted
 
     def _forget(self, now: float) -> None:
@@ -128,17 +140,18 @@ class SearchBudget:
             del self._sources[source]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Source:
     """
     What a L{SearchBudget} remembers of one source: when it last searched,
     when it last searched for each target, and its grants of the last second
-    as (time, count).
+    as (when it stops counting, count) in that order, with their sum.
     """
 
     seen: float = 0.0
     targets: dict[str, float] = field(default_factory=dict)
-    grants: deque[tuple[float, int]] = field(default_factory=deque)
+    grants: list[tuple[float, int]] = field(default_factory=list)
+    granted: int = 0
 
 
 class Pacer:

@@ -18,10 +18,11 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
+from upnp_announce.device.channel import DateLine, LeanChannel
 from upnp_announce.device.control import ControlResource
 from upnp_announce.device.eventing import (
     EventResource,
-    HTTPNotifier,
+    LeanNotifier,
     Notifier,
     ServiceEventing,
 )
@@ -171,7 +172,7 @@ class DeviceSite(server.Site):
             the actions' and events' timers (and an L{IReactorTCP} for
             NOTIFYs, unless C{notifier} is given).
         @param eventing: the GENA settings.
-        @param notifier: sends NOTIFYs; by default an L{HTTPNotifier}.
+        @param notifier: sends NOTIFYs; by default a L{LeanNotifier}.
         """
         if reactor is None:
             from twisted.internet import reactor
@@ -183,8 +184,11 @@ class DeviceSite(server.Site):
         self._networks: dict[str, ipaddress.IPv4Network | ipaddress.IPv6Network] = {}
         self._networkCount: Counter[str] = Counter()
         self.eventingSettings = eventing
-        self.notifier = notifier if notifier is not None else HTTPNotifier(reactor, eventing)
+        self.notifier = notifier if notifier is not None else LeanNotifier(reactor, eventing)
         self.served: dict[str, Served] = {}
+        self._routes: dict[bytes, StaticBytes | ControlResource] = {}
+        self._date = DateLine(reactor)
+        self.serverHeader = SERVER_BYTES
         self._eventingOn = True
         self.resource = _Directory()
         if device is not None:
@@ -283,10 +287,55 @@ class DeviceSite(server.Site):
 
     def _rebuild(self) -> None:
         tree = _Directory()
+        routes: dict[bytes, StaticBytes | ControlResource] = {}
         for served in self.served.values():
             for path, leaf in [*served.resources, *served.events.items()]:
                 put_resource(tree, path, leaf)
+                if isinstance(leaf, (StaticBytes, ControlResource)):
+                    routes[path.encode("utf-8")] = leaf
         self.resource = tree
+        self._routes = routes
+
+    # -- the lean channel (upnp_announce.device.channel.Routes) ---------------------------
+
+    def buildProtocol(self, addr: Any) -> LeanChannel:  # type: ignore[override]
+        """
+        A connection starts on the lean channel, which answers the fixed
+        routes and hands anything else to L{twistedChannel}; when
+        C{getResourceFor} or C{log} is replaced (by a subclass, or on the
+        site), every request goes through the replacement on twisted.web's
+        channel. (Not an HTTPChannel, hence the ignore: no caller here needs
+        one.) While the access log is on, the lean channel hands each
+        request over itself.
+        """
+        if self._replaced():
+            return self.twistedChannel(addr)  # type: ignore[no-any-return]
+        channel = LeanChannel(self, addr, self._clock, self.timeOut or 0, self._date)
+        channel.factory = self
+        return channel
+
+    def _replaced(self) -> bool:
+        return any(
+            name in vars(self) or getattr(type(self), name) is not getattr(DeviceSite, name)
+            for name in ("getResourceFor", "log")
+        )
+
+    def twistedChannel(self, address: Any) -> Any:
+        """
+        twisted.web's own channel, serving the resource tree.
+        """
+        return super().buildProtocol(address)
+
+    def fixedRoute(self, path: bytes) -> StaticBytes | ControlResource | None:
+        return self._routes.get(path)
+
+    def hostAllowed(self, host: bytes) -> bool:
+        return host.lower() in self._hosts or (
+            host[:1] == b"[" and _canonical_ipv6(host) in self._hosts
+        )
+
+    def originAllowed(self, origin: bytes) -> bool:
+        return self._ours(origin)
 
     # -- eventing ------------------------------------------------------------------------
 
@@ -377,9 +426,7 @@ class DeviceSite(server.Site):
     def getResourceFor(self, request: IRequest) -> resource.Resource:
         request.setHeader(b"server", SERVER_BYTES)
         host = request.getHeader(b"host")
-        if host is not None and host.lower() not in self._hosts and not (
-            host[:1] == b"[" and _canonical_ipv6(host) in self._hosts
-        ):
+        if host is not None and not self.hostAllowed(host):
             self._refusals.info(
                 "host", "Refused a request from {source} for Host {host}: not one of our "
                 "addresses", source=_source(request), host=_printable(host),

@@ -52,30 +52,53 @@ class SSDPProtocol(PacketInfoProtocol):
 
     Nothing a peer sends can raise out of L{datagramReceived}: bad datagrams
     are dropped with a debug line (at most a few per second).
+
+    Control points send the same search again and again (and every peer of
+    a LAN the same few): the searches seen lately are kept parsed, by their
+    bytes (the parsed values are frozen).
     """
 
     log = logger("ssdp")
+    # Searches kept parsed, at most.
+    KEEP = 256
 
     def __init__(self, clock: IReactorTime, server: Callable[[], SSDPServer | None]) -> None:
         self.server = server
         self._complaints = RateLimit(clock, 5)
+        self._searches: dict[bytes, ssdp.MSearch] = {}
+        self._arrivals: dict[tuple[int, str], Arrival] = {}
 
     def datagramReceived(
         self, data: bytes, address: SocketAddress, ifindex: int = 0, destination: str = ""
     ) -> None:
-        try:
-            message = ssdp.parse(data)
-        except ssdp.SSDPParseError as e:
-            if self._complaints.allow("", 1):
-                self.log.debug("Dropped a datagram from {addr}: {why}", addr=address, why=e)
-            return
+        message: ssdp.MSearch | ssdp.Notify | ssdp.SearchResponse | None
+        message = self._searches.get(data)
+        if message is None:
+            try:
+                message = ssdp.parse(data)
+            except ssdp.SSDPParseError as e:
+                if self._complaints.allow("", 1):
+                    self.log.debug("Dropped a datagram from {addr}: {why}", addr=address, why=e)
+                return
+            if isinstance(message, ssdp.MSearch):
+                if len(self._searches) >= self.KEEP:
+                    self._searches.clear()
+                self._searches[data] = message
         server = self.server()
         if isinstance(message, ssdp.MSearch) and server is not None:
-            arrival = Arrival(ifindex, destination) if ifindex or destination else None
+            arrival = self._arrival(ifindex, destination) if ifindex or destination else None
             try:
                 server.searchReceived(message, (address[0], address[1]), arrival)
             except Exception:
                 self.log.failure("Failed to handle a search from {addr}", addr=address)
+
+    def _arrival(self, ifindex: int, destination: str) -> Arrival:
+        found = self._arrivals.get((ifindex, destination))
+        if found is None:
+            if len(self._arrivals) >= self.KEEP:
+                self._arrivals.clear()
+            found = self._arrivals[ifindex, destination] = Arrival(ifindex, destination)
+        return found
 
 
 class SSDPSockets:

@@ -10,6 +10,7 @@ name).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
@@ -101,24 +102,40 @@ def parse_request(body: bytes, *, maxBytes: int = 65536) -> SOAPRequest:
         root = xmlsafe.parse(body, maxBytes=maxBytes, maxDepth=16, maxElements=2000)
     except xmlsafe.UnsafeXML as e:
         raise SOAPError(str(e)) from None
-    if root.tag != f"{{{ENVELOPE_NS}}}Envelope":
+    if root.tag != _ENVELOPE:
         raise SOAPError("the root element is not a SOAP Envelope")
-    bodies = [c for c in root if c.tag == f"{{{ENVELOPE_NS}}}Body"]
+    bodies = [c for c in root if c.tag == _BODY]
     if len(bodies) != 1:
         raise SOAPError("the Envelope has no Body, or more than one")
     calls = [c for c in bodies[0] if isinstance(c.tag, str)]
     if len(calls) != 1:
         raise SOAPError("the Body does not hold exactly one action element")
     call = calls[0]
-    name = etree.QName(call)
+    namespace, action = _name(call.tag)
     arguments = []
     for child in call:
-        if not isinstance(child.tag, str):
+        tag = child.tag
+        if not isinstance(tag, str):
             continue
         if len(child):
-            raise SOAPError(f"argument {etree.QName(child).localname!r} has child elements")
-        arguments.append((etree.QName(child).localname, child.text or ""))
-    return SOAPRequest(name.namespace, name.localname, tuple(arguments))
+            raise SOAPError(f"argument {_name(tag)[1]!r} has child elements")
+        arguments.append((_name(tag)[1], child.text or ""))
+    return SOAPRequest(namespace, action, tuple(arguments))
+
+
+_ENVELOPE = f"{{{ENVELOPE_NS}}}Envelope"
+_BODY = f"{{{ENVELOPE_NS}}}Body"
+
+
+def _name(tag: str) -> tuple[str | None, str]:
+    """
+    An element's namespace and local name, from lxml's C{{ns}local} tag
+    (as etree.QName reads it, without building one).
+    """
+    if tag[:1] == "{":
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return None, tag
 
 
 _HEAD = (
@@ -130,6 +147,26 @@ _TAIL = "</s:Body></s:Envelope>\n"
 
 
 def _envelope(namespace: str, element: str, arguments: Sequence[tuple[str, str]]) -> bytes:
+    key = tuple(arguments)
+    if sum(len(value) for _, value in key) <= _KEEP_VALUES:
+        # The same answer comes again and again (GetStatus while nothing
+        # changes): serialised once.
+        return _kept_envelope(namespace, element, key)
+    return _serialise_envelope(namespace, element, key)
+
+
+# Envelopes are kept only when their values are this short at most.
+_KEEP_VALUES = 1024
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_envelope(namespace: str, element: str, arguments: tuple[tuple[str, str], ...]) -> bytes:
+    return _serialise_envelope(namespace, element, arguments)
+
+
+def _serialise_envelope(
+    namespace: str, element: str, arguments: Sequence[tuple[str, str]]
+) -> bytes:
     parts = [_HEAD, f"<u:{element} xmlns:u={quoteattr(namespace)}>"]
     parts.extend(f"<{name}>{xml_escape(value)}</{name}>" for name, value in arguments)
     parts.append(f"</u:{element}>")

@@ -103,7 +103,7 @@ class MSearch(_Message):
     mx: int | None = None
     st: str = ""
 
-    @property
+    @functools.cached_property
     def isDiscover(self) -> bool:
         """
         Whether MAN is C{"ssdp:discover"} (quoted, as UDA says; we also

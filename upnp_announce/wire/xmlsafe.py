@@ -49,7 +49,7 @@ def parse(
     if len(data) > maxBytes:
         raise UnsafeXML(f"the document is {len(data)} bytes; at most {maxBytes} allowed")
     # Without NULs, UTF-16 and UTF-32 spell it as UTF-8 does.
-    if b"<!DOCTYPE" in data.replace(b"\0", b""):
+    if b"<!DOCTYPE" in (data.replace(b"\0", b"") if b"\0" in data else data):
         raise UnsafeXML("a document type declaration (DOCTYPE) is not allowed")
     try:
         root = etree.fromstring(data, _PARSER)
@@ -61,11 +61,12 @@ def parse(
     if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]
         raise UnsafeXML("a document type declaration (DOCTYPE) is not allowed")
     count = 0
-    for element in root.iter():
+    for _ in root.iter():
         count += 1
         if count > maxElements:
             raise UnsafeXML(f"more than {maxElements} elements")
-    if _depth(root) > maxDepth:
+    # (n nodes nest at most n deep: small documents need no walk.)
+    if count > maxDepth and _depth(root) > maxDepth:
         raise UnsafeXML(f"elements are nested more than {maxDepth} deep")
     return root
 
@@ -83,6 +84,8 @@ def _depth(root: etree._Element) -> int:
     stack = [(root, 1)]
     while stack:
         element, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in element)
+        if depth > deepest:
+            deepest = depth
+        if len(element):
+            stack.extend((child, depth + 1) for child in element)
     return deepest
