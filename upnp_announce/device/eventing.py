@@ -736,6 +736,10 @@ class LeanNotifier:
         self._idle: dict[tuple[str | None, str, int], list[_NotifyConnection]] = {}
         self._open: set[_NotifyConnection] = set()
         self._endpoints: dict[str | None, _CallbackEndpoints] = {}
+        # One factory for every connection; quiet, as a log line per NOTIFY
+        # connection (with the factory's repr) says nothing to a reader.
+        self._factory = protocol.Factory.forProtocol(lambda: _NotifyConnection(self))
+        self._factory.noisy = False
         self._targets: dict[str, tuple[bytes, Any]] = {}
         self._sweep: IDelayedCall | None = None
 
@@ -789,8 +793,7 @@ class LeanNotifier:
         if endpoints_ is None:
             endpoints_ = self._endpoints[bindAddress] = _CallbackEndpoints(
                 self.reactor, bindAddress, self.settings.connectTimeout)
-        connecting = endpoints_.endpointForURI(uri).connect(
-            protocol.Factory.forProtocol(lambda: _NotifyConnection(self)))
+        connecting = endpoints_.endpointForURI(uri).connect(self._factory)
 
         def connected(connection: _NotifyConnection) -> defer.Deferred[int]:
             answer: defer.Deferred[int] = defer.Deferred(lambda _: connection.abort())
