@@ -262,3 +262,110 @@ def test_a_site_whose_tree_lookup_is_replaced_serves_everything_through_it(
 
     mine = Mine(light(), reactor=Clock())
     assert not isinstance(mine.buildProtocol(None), LeanChannel)
+
+
+# -- hostile peers: what twisted.web's channel bounds, the lean one bounds too ------------
+
+
+def test_a_peer_that_never_reads_is_aborted_after_the_close(site: web.DeviceSite) -> None:
+    from upnp_announce.device.channel import ABORT_TIMEOUT
+
+    clock = site._clock
+    connection = lean(site)
+    connection.send(request())
+    clock.advance(site.timeOut)
+    # Idle: closed once its answers are sent...
+    assert connection.transport.disconnecting and not connection.transport.disconnected
+    clock.advance(ABORT_TIMEOUT - 0.1)
+    assert not connection.transport.disconnected
+    # ...and aborted when they are not taken.
+    clock.advance(0.2)
+    assert connection.transport.disconnected
+    # A connection that goes away in time leaves nothing behind.
+    other = lean(site)
+    other.send(request(headers={b"Connection": b"close"}))
+    assert other.transport.disconnecting
+    other.protocol.connectionLost()
+    assert clock.getDelayedCalls() == [] or all(
+        not c.active() for c in clock.getDelayedCalls())
+
+
+def test_a_whole_head_over_the_limit_is_refused_as_twisted_web_refuses_it(
+    site: web.DeviceSite,
+) -> None:
+    from upnp_announce.device.channel import MAX_HEAD
+
+    for raw in (request(headers={b"X-Pad": b"a" * (MAX_HEAD + 100)}),
+                soap(site, X_Pad=b"a" * (MAX_HEAD + 100))):
+        connection = lean(site)
+        got = connection.send(raw)
+        assert connection.protocol.other is not None
+        assert [r.status for r in got] == [r.status for r in twisted(site).send(raw)]
+        assert all(r.status != 200 for r in got)
+    # Just under the limit, it is answered.
+    raw = request(headers={b"X-Pad": b"a" * (MAX_HEAD - 200)})
+    connection = lean(site)
+    assert connection.send(raw)[0].status == 200
+    assert connection.protocol.other is None
+
+
+def test_a_nul_in_a_header_is_left_to_twisted_web(site: web.DeviceSite) -> None:
+    for raw in (request(headers={b"X-A": b"a\x00b"}), soap(site, SOAPAction=b'"x\x00"')):
+        connection = lean(site)
+        got = connection.send(raw)
+        assert connection.protocol.other is not None
+        same(got, twisted(site).send(raw))
+        assert got[0].status == 400
+
+
+def test_a_body_trickling_in_is_read_once(site: web.DeviceSite,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # A slow sender costs a segment's bytes, not the buffer's, each time:
+    # the head is read once, and the body is not searched again.
+    from upnp_announce.device import channel
+
+    parsed: list[bytes] = []
+    original = channel._parse_head
+
+    def counting(head: bytes) -> Any:
+        parsed.append(head)
+        return original(head)
+
+    monkeypatch.setattr(channel, "_parse_head", counting)
+    raw = soap(site, X_Pad=b"a" * 8000)
+    connection = lean(site)
+    for i in range(len(raw)):
+        connection.protocol.dataReceived(raw[i:i + 1])
+    [answer] = parse_responses(connection.transport.value())
+    assert answer.status == 200 and b"GetStatusResponse" in answer.body
+    assert len(parsed) == 1
+    assert connection.protocol._searched == 0
+
+
+def test_reading_stops_while_the_answers_are_not_taken(site: web.DeviceSite) -> None:
+    connection = lean(site)
+    protocol, transport = connection.protocol, connection.transport
+    assert transport.producer is protocol and transport.streaming
+    # The transport's buffer is full: nothing more is read or answered...
+    protocol.pauseProducing()
+    assert transport.producerState == "paused"
+    connection.send(request() + request())
+    assert transport.value() == b""
+    # ...until it has room again, when what was read is answered in order.
+    protocol.resumeProducing()
+    assert [r.status for r in parse_responses(transport.value())] == [200, 200]
+    assert transport.producerState == "producing"
+
+
+def test_a_hand_over_gives_the_transport_to_twisted_web_producing(
+    site: web.DeviceSite,
+) -> None:
+    connection = lean(site)
+    protocol, transport = connection.protocol, connection.transport
+    protocol.pauseProducing()
+    connection.send(request(path=b"/nothing-here"))
+    protocol.resumeProducing()
+    assert protocol.other is not None
+    assert transport.producer is not protocol
+    assert transport.producerState == "producing"
+    assert parse_responses(transport.value())[0].status == 404

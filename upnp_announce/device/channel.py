@@ -26,9 +26,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from twisted.internet import protocol
-from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
+from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime, ITransport
 from twisted.python.failure import Failure
 from twisted.web.http import RESPONSES, datetimeToString
+from zope.interface import implementer
 
 from upnp_announce.device.control import Answer, ControlResource
 from upnp_announce.device.resources import StaticBytes
@@ -49,9 +50,18 @@ _ONCE = frozenset({b"host", b"content-length", b"content-type", b"soapaction", b
 # of a token, a colon and a value without control line breaks (anything
 # else, folded lines too, is left to twisted.web).
 _PLAIN_HEAD = re.compile(
-    rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ /[^ \r\n]* HTTP/1\.1"
-    rb"(?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*)*"
+    rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ /[^ \r\n\x00]* HTTP/1\.1"
+    rb"(?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n\x00]*)*"
 )
+# How long a connection being closed may take to take its last bytes (a
+# peer that never reads would hold it, and them, forever): twisted.web's
+# abortTimeout.
+ABORT_TIMEOUT = 15.0
+
+
+# A SOAP POST read up to its body: where the body starts, its size, the
+# headers, the control leaf, and whether the connection closes after it.
+_Pending = tuple[int, int, dict[bytes, bytes], ControlResource, bool]
 
 
 class Routes(Protocol):
@@ -114,10 +124,16 @@ def _head(code: int, headers: list[tuple[bytes, bytes]], length: int, close: boo
     return b"".join(lines)
 
 
+@implementer(IPushProducer)
 class LeanChannel(protocol.Protocol):
     """
     One HTTP connection: the fixed routes answered here, anything else by
     the twisted.web channel it hands over to (see the module's docstring).
+
+    It reads no more while its answers wait to be sent (it is the
+    transport's producer) or while a provider answers later, closes an
+    idle connection after C{timeout} seconds and aborts one that will not
+    take its last bytes L{ABORT_TIMEOUT} seconds after.
     """
 
     log = logger("http")
@@ -130,11 +146,20 @@ class LeanChannel(protocol.Protocol):
         self.timeout = timeout
         self.date = date or DateLine(clock)
         self.other: protocol.Protocol | None = None
-        self._buffer = b""
+        # Bytes read and not yet answered; where the search for the end of
+        # the next head goes on from; the POST whose body is still coming
+        # (its head read once, not at every segment of a slow body).
+        self._buffer = bytearray()
+        self._searched = 0
+        self._pending: _Pending | None = None
+        # Reading stops while a provider answers later (busy) or the
+        # transport's buffer is full (paused).
         self._busy = False
+        self._paused = False
         self._closing = False
         self._last = 0.0
         self._idle: IDelayedCall | None = None
+        self._abort: IDelayedCall | None = None
 
     # -- the connection ------------------------------------------------------------------
 
@@ -145,6 +170,7 @@ class LeanChannel(protocol.Protocol):
 
     def connectionMade(self) -> None:
         self._last = self.clock.seconds()
+        self._transport.registerProducer(self, True)  # type: ignore[attr-defined]
         if self.timeout:
             self._idle = self.clock.callLater(self.timeout, self._checkIdle)
 
@@ -152,9 +178,23 @@ class LeanChannel(protocol.Protocol):
         self._idle = None
         quiet = self.clock.seconds() - self._last
         if quiet >= self.timeout and not self._busy:
-            self._transport.loseConnection()
+            self._close()
             return
         self._idle = self.clock.callLater(max(self.timeout - quiet, 0.001), self._checkIdle)
+
+    def _close(self) -> None:
+        """
+        Close once the answers written are sent, and abort if they are not
+        taken within L{ABORT_TIMEOUT} seconds.
+        """
+        self._closing = True
+        self._transport.loseConnection()
+        if self._abort is None:
+            self._abort = self.clock.callLater(ABORT_TIMEOUT, self._forceAbort)
+
+    def _forceAbort(self) -> None:
+        self._abort = None
+        self._transport.abortConnection()  # type: ignore[attr-defined]
 
     def dataReceived(self, data: bytes) -> None:
         if self.other is not None:
@@ -162,11 +202,14 @@ class LeanChannel(protocol.Protocol):
             return
         self._last = self.clock.seconds()
         self._buffer += data
-        if not self._busy:
+        if not (self._busy or self._paused):
             self._serve()
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         self._stopIdle()
+        if self._abort is not None and self._abort.active():
+            self._abort.cancel()
+        self._abort = None
         self._closing = True
         if self.other is not None:
             self.other.connectionLost(reason)
@@ -176,15 +219,41 @@ class LeanChannel(protocol.Protocol):
             self._idle.cancel()
         self._idle = None
 
+    # -- IPushProducer: the transport's buffer full, reading stops ---------------------
+
+    def pauseProducing(self) -> None:
+        self._paused = True
+        self._transport.pauseProducing()  # type: ignore[attr-defined]
+
+    def resumeProducing(self) -> None:
+        self._paused = False
+        if self._busy or self._closing or self.other is not None:
+            return
+        self._serve()
+        if not (self._paused or self._busy or self._closing or self.other is not None):
+            self._transport.resumeProducing()  # type: ignore[attr-defined]
+
+    def stopProducing(self) -> None:
+        self._closing = True
+
     def handOver(self) -> None:
         """
         Give the connection, and every byte not yet answered, to
         twisted.web's channel.
         """
         self._stopIdle()
+        transport = self._transport
+        # twisted.web's channel registers itself as the producer, and
+        # pauses and resumes reading as it needs.
+        transport.unregisterProducer()  # type: ignore[attr-defined]
+        if self._paused:
+            self._paused = False
+            transport.resumeProducing()  # type: ignore[attr-defined]
         other = self.other = self.routes.twistedChannel(self.address)
-        other.makeConnection(self.transport)
-        buffered, self._buffer = self._buffer, b""
+        other.makeConnection(transport)
+        buffered = bytes(self._buffer)
+        self._buffer = bytearray()
+        self._pending = None
         if buffered:
             other.dataReceived(buffered)
 
@@ -193,65 +262,35 @@ class LeanChannel(protocol.Protocol):
     def _serve(self) -> None:
         """
         Answer every whole request in the buffer, in order, until one must
-        wait for its answer or be handed over.
+        wait for its answer, the transport's buffer is full or a request
+        must be handed over.
         """
-        while self._buffer and not self._closing:
-            buffer = self._buffer
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                if len(buffer) > MAX_HEAD:
-                    self.handOver()
-                return
-            parsed = _parse_head(buffer[:end])
-            if parsed is None or enabled("http"):
-                self.handOver()
-                return
-            method, path, headers = parsed
-            leaf = self.routes.fixedRoute(path)
-            if leaf is None:
-                self.handOver()
-                return
-            host = headers.get(b"host")
-            if host is None or not self.routes.hostAllowed(host):
-                self.handOver()
-                return
-            connection = headers.get(b"connection", b"").strip().lower()
-            if connection not in (b"", b"keep-alive", b"close"):
-                self.handOver()
-                return
-            close = connection == b"close"
-            length = headers.get(b"content-length")
-            if length is None:
-                size = 0
-            elif length.isdigit() and len(length) < 10:
-                size = int(length)
-            else:
-                self.handOver()
-                return
-            start = end + 4
-            if isinstance(leaf, StaticBytes):
-                if size or method not in (b"GET", b"HEAD"):
-                    self.handOver()
-                    return
-                self._buffer = buffer[start:]
-                self._write(200, [(b"Content-Type", leaf.contentType)], leaf.body,
-                            close, head=method == b"HEAD")
-                continue
-            if method != b"POST" or length is None or size > leaf.maxBody:
-                self.handOver()
-                return
+        buffer = self._buffer
+        while buffer and not (self._closing or self._paused):
+            pending = self._pending
+            if pending is None:
+                read = self._read_head()
+                if read is True:
+                    continue  # answered
+                if read is False:
+                    return  # not whole yet, or handed over
+                pending = read
+            start, size, headers, leaf, close = pending
             if len(buffer) < start + size:
-                return  # the rest of the body is on its way
+                self._pending = pending  # the rest of the body is on its way
+                return
+            self._pending = None
             origin = headers.get(b"origin")
             if origin is not None and not self.routes.originAllowed(origin):
                 self.handOver()
                 return
-            call = leaf.lean(headers.get(b"content-type"), buffer[start:start + size])
+            call = leaf.lean(headers.get(b"content-type"), bytes(buffer[start:start + size]))
             if call is None:
                 # Refused (415, 400): the tree says so, as it always has.
                 self.handOver()
                 return
-            self._buffer = buffer[start + size:]
+            del buffer[:start + size]
+            self._searched = 0
             result = leaf.invoke(headers.get(b"soapaction"), call)
             if isinstance(result, tuple):
                 self._answer(result, close)
@@ -264,21 +303,76 @@ class LeanChannel(protocol.Protocol):
             result.addErrback(self._failed)
             return
 
+    def _read_head(self) -> _Pending | bool:
+        """
+        Read the next request's head and answer it if it is a GET or HEAD
+        of a fixed route (C{True}); hand the connection over if the lean
+        path does not serve it, or wait for the rest of the head
+        (C{False}); the POST of a SOAP call is returned, to be answered
+        once its body is whole.
+        """
+        buffer = self._buffer
+        end = buffer.find(b"\r\n\r\n", self._searched)
+        if end < 0:
+            if len(buffer) > MAX_HEAD:
+                self.handOver()
+            else:
+                # Searched again from where a new end could begin.
+                self._searched = max(0, len(buffer) - 3)
+            return False
+        parsed = _parse_head(bytes(buffer[:end])) if end <= MAX_HEAD else None
+        if parsed is None or enabled("http"):
+            self.handOver()
+            return False
+        method, path, headers = parsed
+        leaf = self.routes.fixedRoute(path)
+        host = headers.get(b"host")
+        connection = headers.get(b"connection", b"").strip().lower()
+        length = headers.get(b"content-length")
+        if length is None:
+            size = 0
+        elif length.isdigit() and len(length) < 10:
+            size = int(length)
+        else:
+            size = -1
+        if (
+            leaf is None or host is None or not self.routes.hostAllowed(host)
+            or connection not in (b"", b"keep-alive", b"close") or size < 0
+        ):
+            self.handOver()
+            return False
+        close = connection == b"close"
+        start = end + 4
+        if isinstance(leaf, StaticBytes):
+            if size or method not in (b"GET", b"HEAD"):
+                self.handOver()
+                return False
+            del buffer[:start]
+            self._searched = 0
+            self._write(200, [(b"Content-Type", leaf.contentType)], leaf.body,
+                        close, head=method == b"HEAD")
+            return True
+        if method != b"POST" or length is None or size > leaf.maxBody:
+            self.handOver()
+            return False
+        return start, size, headers, leaf, close
+
     def _answered(self, answer: Answer, close: bool) -> None:
         self._busy = False
         self._last = self.clock.seconds()
         if self._closing:
             return
-        self._transport.resumeProducing()  # type: ignore[attr-defined]
         self._answer(answer, close)
-        if self.other is None and not self._closing:
+        if self.other is None and not (self._closing or self._paused):
             self._serve()
+            if not (self._busy or self._paused or self._closing or self.other is not None):
+                self._transport.resumeProducing()  # type: ignore[attr-defined]
 
     def _failed(self, failure: Failure) -> None:
         # (The invoker answers every failure itself: this is a bug's net.)
         self.log.failure("A lean SOAP answer failed", failure)
         self._busy = False
-        self._transport.loseConnection()
+        self._close()
 
     def _answer(self, answer: Answer, close: bool) -> None:
         code, body = answer
@@ -290,8 +384,7 @@ class LeanChannel(protocol.Protocol):
         transport.write(_head(code, headers, len(body), close, self.routes.serverHeader,
                               self.date()) + (b"" if head else body))
         if close:
-            self._closing = True
-            transport.loseConnection()
+            self._close()
 
 
 def _parse_head(head: bytes) -> tuple[bytes, bytes, dict[bytes, bytes]] | None:
