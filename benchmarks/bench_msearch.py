@@ -122,9 +122,11 @@ def measure(options) -> list[Row]:
                   per_cpu=True)
         row.goals = [
             Goal(f"M1 {st} replies per CPU-second vs async-upnp-client",
-                 common.quotient(ours.per_cpu, aioMeasured.per_cpu), 2.0),
+                 common.quotient(ours.per_cpu, aioMeasured.per_cpu), 2.0,
+                 invalid=common.invalid(ours, aioMeasured)),
             Goal(f"M1 {st} replies per CPU-second vs bare Twisted (pre-rendered)",
-                 common.quotient(ours.per_cpu, measured["bare"].per_cpu), 0.7),
+                 common.quotient(ours.per_cpu, measured["bare"].per_cpu), 0.7,
+                 invalid=common.invalid(ours, measured["bare"])),
         ]
         rows.append(row)
     return rows

@@ -325,6 +325,7 @@ def loadgen_http(
     method: str = "GET",
     headers: Sequence[str] = (),
     body: bytes | None = None,
+    expect: str = "",
     ns: Namespace | None = None,
 ) -> dict:
     """
@@ -332,7 +333,8 @@ def loadgen_http(
     """
     argv = [PYTHON, str(LOADGEN), "http", "--host", "127.0.0.1", "--port", str(port),
             "--method", method, "--path", path, "--server-pid", str(server_pid),
-            *common_load_args(options), "--connections", str(options.connections)]
+            *common_load_args(options), "--connections", str(options.connections),
+            "--expect", expect]
     for header in headers:
         argv += ["--header", header]
     if body is not None:
@@ -423,6 +425,25 @@ WRK_SCRIPT = """
 wrk.method = "{method}"
 wrk.body = {body}
 {headers}
+local expect = {expect}
+local threads = {{}}
+function setup(thread) table.insert(threads, thread) end
+function init(args) invalid = 0 end
+if expect ~= "" then
+  -- Every answer a success whose body holds what it must (a whole
+  -- answer, not an error page); wrk counts statuses, this counts the rest.
+  function response(status, headers, body)
+    if status < 200 or status > 299 or body == nil
+        or string.find(body, expect, 1, true) == nil then
+      invalid = invalid + 1
+    end
+  end
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, thread in ipairs(threads) do n = n + (thread:get("invalid") or 0) end
+  io.write(string.format("Invalid answers: %d\\n", n))
+end
 """
 
 
@@ -432,19 +453,20 @@ def have_wrk() -> bool:
 
 def wrk(port: int, path: str, pid: int, *, duration: float, connections: int,
         method: str = "GET", headers: Sequence[str] = (), body: bytes | None = None,
-        ns: Namespace | None = None) -> dict:
+        expect: str = "", ns: Namespace | None = None) -> dict:
     """
     One wrk run (one thread, C{connections} keep-alive connections) on the
     client core against 127.0.0.1:C{port}: the requests per second, any
-    answer but 2xx/3xx or any socket error counted as an error, and the
-    server's CPU microseconds per request.
+    answer but 2xx/3xx, any socket error and any answer whose body does
+    not contain C{expect} counted as an error, and the server's CPU
+    microseconds per request.
     """
     lines = "\n".join(
         f'wrk.headers["{name}"] = {json.dumps(value.strip())}'
         for name, _, value in (h.partition(":") for h in headers)
     )
     script = WRK_SCRIPT.format(method=method, body=json.dumps((body or b"").decode("latin-1")),
-                               headers=lines)
+                               headers=lines, expect=json.dumps(expect))
     with bytes_file(script.encode()) as scriptFile:
         argv = pinned(["wrk", "-t1", "-c", str(connections), "-d", f"{max(1, round(duration))}s",
                        "--timeout", "5s", "-s", scriptFile, f"http://127.0.0.1:{port}{path}"],
@@ -463,6 +485,10 @@ def wrk(port: int, path: str, pid: int, *, duration: float, connections: int,
                               r"timeout (\d+)", out)
     if socket_errors:
         errors += sum(int(n) for n in socket_errors.groups())
+    invalid = re.search(r"Invalid answers: ([0-9]+)", out)
+    if invalid is None:
+        raise RuntimeError(f"wrk printed no count of invalid answers:\n{out}")
+    errors += int(invalid.group(1))
     count = int(total.group(1))
     return {
         "rate": float(found.group(1)), "count": count, "errors": errors,
@@ -511,16 +537,21 @@ class Goal:
 
     @property
     def met(self) -> bool:
-        if self.value is None:
+        if self.value is None or self.invalid:
             return False
         return self.value >= self.bound if self.at_least else self.value <= self.bound
 
     note: str = ""
+    # Answers that were errors or not whole, in the runs compared: a goal
+    # is not met on them, however fast.
+    invalid: int = 0
 
     def line(self) -> str:
         value = "n/a" if self.value is None else f"{self.value:,.2f}{self.unit}"
         bound = f"{'>=' if self.at_least else '<='} {self.bound:g}{self.unit}"
         note = f"; {self.note}" if self.note else ""
+        if self.invalid:
+            note += f"; {self.invalid:,} invalid answers"
         return (f"{'MET    ' if self.met else 'NOT MET'}  {self.name}: {value} "
                 f"(goal {bound}{note})")
 
@@ -541,6 +572,13 @@ def row_from_json(row: dict) -> Row:
                *(Measured(**row[who]) for who in ("ours", "bare", "aio")),
                goals=[Goal(**g) for g in row.get("goals", [])],
                per_cpu=row.get("per_cpu", False))
+
+
+def invalid(*measured: Measured) -> int:
+    """
+    The invalid answers (errors, answers not whole) among the measured.
+    """
+    return sum(m.errors for m in measured if m.rate is not None)
 
 
 def quotient(a: float | None, b: float | None) -> float | None:

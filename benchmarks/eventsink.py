@@ -33,18 +33,65 @@ SWITCH_POWER = "urn:schemas-upnp-org:service:SwitchPower:1"
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
 
+# How a boolean may read in a NOTIFY (UDA says 0 and 1; async-upnp-client
+# sends True and False, which its own table of deviations lists).
+BOOLEAN = {b"0": 0, b"1": 1, b"false": 0, b"true": 1}
+
+
 class Counts:
+    """
+    The NOTIFYs each subscriber got, and those that were not what they
+    should be: each subscriber's SID every time, SEQ 0, 1, 2... in order,
+    NT upnp:event and NTS upnp:propchange, and (after the initial event)
+    the Status the round's SetTarget set.
+    """
+
     def __init__(self, subscribers: int) -> None:
         self.per = [0] * subscribers
+        self.sids: list[bytes | None] = [None] * subscribers
+        self.values: list[int] = []
         self.total = 0
+        self.invalid = 0
+        self.problems: list[str] = []
         self.target: int | None = None
         self.reached = asyncio.Event()
 
-    def got(self, index: int) -> None:
+    def got(self, index: int, head: bytes, body: bytes) -> None:
+        problem = self.check(index, head, body)
+        if problem:
+            self.invalid += 1
+            if len(self.problems) < 5:
+                self.problems.append(f"subscriber {index}: {problem}")
         self.per[index] += 1
         self.total += 1
         if self.target is not None and self.total >= self.target:
             self.reached.set()
+
+    def check(self, index: int, head: bytes, body: bytes) -> str | None:
+        headers = {}
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            headers[name.strip()] = value.strip()
+        seq = self.per[index]
+        sid = headers.get(b"sid")
+        if self.sids[index] is None:
+            self.sids[index] = sid
+        if not sid or sid != self.sids[index]:
+            return f"SID {sid!r}, not {self.sids[index]!r}"
+        if headers.get(b"seq") != str(seq).encode():
+            return f"SEQ {headers.get(b'seq')!r} where {seq} was due"
+        if headers.get(b"nt") != b"upnp:event" or headers.get(b"nts") != b"upnp:propchange":
+            return "NT or NTS wrong"
+        if seq == 0:
+            return None  # the initial event: whatever the state is
+        if seq > len(self.values):
+            return f"SEQ {seq}, but only {len(self.values)} changes were made"
+        at = body.find(b"<Status>")
+        end = body.find(b"</Status>", at)
+        found = BOOLEAN.get(body[at + 8:end].strip().lower()) if 0 <= at < end else None
+        if found != self.values[seq - 1]:
+            return f"Status {body[at:end + 9]!r} after SetTarget {self.values[seq - 1]}"
+        return None
 
     def expect(self, total: int) -> None:
         self.target = total
@@ -82,10 +129,11 @@ class Callback(asyncio.Protocol):
                 length = int(head[at + 17 : stop if stop >= 0 else None])
             if len(self.buffer) < end + 4 + length:
                 return
+            body = bytes(self.buffer[end + 4 : end + 4 + length])
             del self.buffer[: end + 4 + length]
             self.transport.write(OK)
             if head.startswith(b"notify "):
-                self.counts.got(self.index)
+                self.counts.got(self.index, head, body)
             if b"\r\nconnection: close" in head:
                 self.transport.close()
                 return
@@ -155,7 +203,7 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
         async with limit:
             return await subscribe(options.port, options.event_path, callback)
 
-    await asyncio.wait_for(asyncio.gather(*(one(p) for p in ports)), 30)
+    sids = await asyncio.wait_for(asyncio.gather(*(one(p) for p in ports)), 30)
     # Every subscriber's initial event.
     deadline = time.monotonic() + options.round_timeout * 2
     while min(counts.per) < 1:
@@ -165,6 +213,10 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
     await asyncio.sleep(0.1)
     if min(counts.per) != max(counts.per):
         raise RuntimeError(f"uneven initial events: {min(counts.per)}..{max(counts.per)}")
+    # Each subscriber's NOTIFYs carry the SID its SUBSCRIBE got.
+    wrong = [i for i, sid in enumerate(sids) if counts.sids[i] != sid.lower().encode()]
+    if wrong:
+        raise RuntimeError(f"{len(wrong)} subscribers' initial events have another SID")
     reader, writer = await asyncio.open_connection("127.0.0.1", options.port)
     value = 1
     failures = 0
@@ -174,6 +226,7 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
     async def round_() -> bool:
         nonlocal value, failures
         counts.expect(counts.total + k)
+        counts.values.append(value)
         began = time.monotonic()
         status, _, body = await exchange(
             reader, writer, set_target(options.port, options.control_path, value))
@@ -187,6 +240,11 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
             return False
         # From the change (the SOAP call) to the last subscriber's NOTIFY.
         fanouts.append(time.monotonic() - began)
+        # One NOTIFY to each subscriber, not two to some and none to others.
+        uneven = max(counts.per) - min(counts.per)
+        if uneven:
+            counts.invalid += uneven
+            counts.problems.append(f"uneven NOTIFYs after a change: {counts.per}"[:300])
         return True
 
     for _ in range(options.warmup_rounds):
@@ -198,6 +256,7 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
         started = time.monotonic()
         cpu0 = server_cpu(options.device_pid)
         client0 = time.process_time()
+        invalid0 = counts.invalid
         rounds = 0
         while rounds < options.max_rounds and time.monotonic() - started < options.duration:
             rounds += 1
@@ -208,7 +267,10 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
         got = counts.total - base
         run = {
             "count": got, "rounds": rounds, "seconds": round(elapsed, 4),
-            "rate": got / elapsed, "errors": rounds * k - got,
+            "rate": got / elapsed,
+            # Each missing NOTIFY, and each one not what it should be.
+            "errors": max(0, rounds * k - got) + counts.invalid - invalid0,
+            "invalid": counts.invalid - invalid0,
             "client_cpu_share": round((time.process_time() - client0) / elapsed, 3),
         }
         if cpu0 is not None and cpu1 is not None and got:
@@ -221,7 +283,8 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
     for s in servers:
         s.close()
     return {"runs": runs, "subscribers": k, "timeouts": failures,
-            "per_subscriber": [min(counts.per), max(counts.per)]}
+            "per_subscriber": [min(counts.per), max(counts.per)],
+            "invalid": counts.invalid, "problems": counts.problems}
 
 
 def main(argv: list[str]) -> None:

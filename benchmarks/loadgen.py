@@ -146,19 +146,22 @@ class Connection(asyncio.Protocol):
                     self.need = -1
                 else:
                     self.need = 0
+            expect = self.generator.expect
             if self.chunked:
                 # The bodies here are small XML: the last chunk is enough.
                 end = buffer.find(b"0\r\n\r\n")
                 if end < 0:
                     break
+                valid = not expect or buffer.find(expect, 0, end) >= 0
                 del buffer[: end + 5]
             else:
                 if len(buffer) < self.need:
                     break
+                valid = not expect or buffer.find(expect, 0, self.need) >= 0
                 del buffer[: self.need]
             self.need = None
             answered += 1
-            self.generator.answered(200 <= self.status < 300, self.status)
+            self.generator.answered(200 <= self.status < 300 and valid, self.status)
         if answered and self.generator.running:
             self.transport.write(self.generator.request * answered)
 
@@ -174,6 +177,9 @@ class HTTPLoad:
         self.host = options.host
         self.port = options.port
         self.depth = options.depth
+        # What every answer's body must contain (a whole answer, not an
+        # error), if anything.
+        self.expect = options.expect.encode("utf-8")
         headers = [f"Host: {options.host}:{options.port}", "User-Agent: upnp-bench/1"]
         headers += options.header
         body = bytes.fromhex(options.body_hex) if options.body_hex else b""
@@ -233,6 +239,41 @@ class HTTPLoad:
 IP_PKTINFO = 8
 
 
+# One search reply in this many is read header by header.
+CHECK_EVERY = 16
+
+
+def valid_reply(data: bytes, target: bytes) -> str | None:
+    """
+    What is wrong with a search reply (UDA 1.1 1.3.3) to a search for
+    C{target}, or C{None}: its headers CACHE-CONTROL (max-age), EXT,
+    LOCATION (an http URL), SERVER, ST (the target, unless the search was
+    ssdp:all) and USN (a uuid:, with the ST after it unless it is the
+    device's UUID).
+    """
+    lines = data[:-4].split(b"\r\n")
+    headers: dict[bytes, bytes] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon:
+            return f"not a header line: {line[:80]!r}"
+        headers[name.strip().lower()] = value.strip()
+    missing = [n for n in (b"cache-control", b"ext", b"location", b"server", b"st", b"usn")
+               if n not in headers]
+    if missing:
+        return f"missing {b', '.join(missing).decode()}"
+    if b"max-age=" not in headers[b"cache-control"].lower().replace(b" ", b""):
+        return "no max-age"
+    if not headers[b"location"].startswith(b"http://"):
+        return "LOCATION is not an http URL"
+    st, usn = headers[b"st"], headers[b"usn"]
+    if target != b"ssdp:all" and st.lower() != target.lower():
+        return f"ST {st!r} for a search for {target!r}"
+    if not usn.startswith(b"uuid:") or (st != usn and not usn.endswith(b"::" + st)):
+        return f"USN {usn!r} does not go with ST {st!r}"
+    return None
+
+
 def source_address(i: int) -> str:
     return f"127.{100 + i // 62500}.{(i // 250) % 250}.{i % 250 + 1}"
 
@@ -265,6 +306,8 @@ def ssdp_load(options: argparse.Namespace) -> dict[str, Any]:
                  struct.pack("@I4s4s", 0, socket.inet_aton(source_address(i)), bytes(4)))]
                for i in range(options.sources)]
     expect = options.expect
+    target = options.st.encode()
+    checked = 0
     replies: Counter[bytes] = Counter()
     runs = []
     turn = 0
@@ -296,7 +339,13 @@ def ssdp_load(options: argparse.Namespace) -> dict[str, Any]:
                 while data:
                     awaited -= 1
                     replies[data[:12]] += 1
-                    phase.answered(data.startswith(b"HTTP/1.1 200"))
+                    # Every reply whole and a success; one in CHECK_EVERY
+                    # read in full (a client slower than the server would
+                    # measure itself).
+                    checked += 1
+                    phase.answered(
+                        data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"\r\n\r\n")
+                        and (checked % CHECK_EVERY or valid_reply(data, target) is None))
                     try:
                         data = s.recv(4096)
                     except BlockingIOError:
@@ -319,6 +368,8 @@ def main(argv: list[str]) -> None:
     http.add_argument("--body-hex", default="")
     http.add_argument("--connections", type=int, default=8)
     http.add_argument("--depth", type=int, default=1)
+    http.add_argument("--expect", default="",
+                      help="text every answer's body must contain to count as valid")
     ssdp = commands.add_parser("ssdp")
     ssdp.add_argument("--sources", type=int, default=2048)
     ssdp.add_argument("--window", type=int, default=64)
