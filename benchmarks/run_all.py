@@ -18,8 +18,8 @@ in a network namespace of its own) and for bench_devices.py (two
 namespaces joined by a veth pair); without them those are skipped with
 the reason. Nothing leaves the machine: everything else is on 127.0.0.1
 (searches come from 127.x.y.z addresses of the loopback interface). About
-two and a half minutes on two cores; --quick (one round, one second each) about
-one and a half.
+two and a half minutes on two cores; --quick (one round, one second each)
+about one.
 """
 
 from __future__ import annotations
