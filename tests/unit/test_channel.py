@@ -369,3 +369,25 @@ def test_a_hand_over_gives_the_transport_to_twisted_web_producing(
     assert transport.producer is not protocol
     assert transport.producerState == "producing"
     assert parse_responses(transport.value())[0].status == 404
+
+
+def test_a_call_that_raises_is_a_500_and_the_connection_ends(
+    site: web.DeviceSite, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from twisted.logger import globalLogPublisher
+
+    def broken(soapAction: object, call: object) -> None:
+        raise RuntimeError("a bug")
+
+    events: list[dict[str, Any]] = []
+    globalLogPublisher.addObserver(events.append)
+    try:
+        monkeypatch.setattr(site.fixedRoute(control(site)), "invoke", broken)
+        connection = lean(site)
+        [answer] = connection.send(soap(site) + request())
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+    assert answer.status == 500 and answer.header(b"connection") == b"close"
+    assert connection.transport.disconnecting
+    assert any(e.get("log_failure") is not None
+               and e["log_failure"].check(RuntimeError) for e in events)

@@ -1456,13 +1456,18 @@ def test_a_lean_notify_reads_the_status_and_keeps_only_a_reusable_connection(
     assert transport.disconnecting is not kept
 
 
-def test_a_lean_notify_that_is_not_http_fails() -> None:
+@pytest.mark.parametrize("answer", [
+    b"SSH-2.0-OpenSSH\r\n\r\n",
+    b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",   # not a status code
+    b"HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n",
+])
+def test_a_lean_notify_that_is_not_http_fails(answer: bytes) -> None:
     _, connection, transport = lean_connection()
     got: list[object] = []
     d: defer.Deferred[int] = defer.Deferred()
     d.addErrback(lambda f: got.append(f.type))
     connection.send(b"NOTIFY / HTTP/1.1\r\n\r\n", d, (None, "127.0.0.1", 9))
-    connection.dataReceived(b"SSH-2.0-OpenSSH\r\n\r\n")
+    connection.dataReceived(answer)
     assert got == [ValueError] and transport.disconnecting
 
 

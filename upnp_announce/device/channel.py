@@ -291,7 +291,15 @@ class LeanChannel(protocol.Protocol):
                 return
             del buffer[:start + size]
             self._searched = 0
-            result = leaf.invoke(headers.get(b"soapaction"), call)
+            try:
+                result = leaf.invoke(headers.get(b"soapaction"), call)
+            except Exception:
+                # (The invoker answers every failure itself: this is a bug's
+                # net, answered as twisted.web answers a resource that raised.)
+                self.log.failure("A lean SOAP call failed")
+                self._write(500, [(b"Content-Type", b"text/plain; charset=utf-8")],
+                            b"Internal Server Error\n", True)
+                return
             if isinstance(result, tuple):
                 self._answer(result, close)
                 continue

@@ -895,8 +895,8 @@ class _NotifyConnection(protocol.Protocol):
             lines = self.buffer[:end].split(b"\r\n")
             self.buffer = self.buffer[end + 4:]
             version, _, rest = lines[0].partition(b" ")
-            code = rest[:3]
-            if not version.startswith(b"HTTP/1.") or not code.isdigit():
+            code = rest.partition(b" ")[0]
+            if not version.startswith(b"HTTP/1.") or len(code) != 3 or not code.isdigit():
                 self._done(keep=False)
                 return False
             status = int(code)
