@@ -15,10 +15,13 @@ test that starts processes or builds namespaces.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from twisted.logger import globalLogPublisher
 
 from netns import Host, Network, network
 
@@ -37,6 +40,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(getattr(pytest.mark, level))
         if level in ("namespace", "interop"):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def logged() -> Iterator[list[dict[str, Any]]]:
+    """
+    Every log event while the test runs.
+    """
+    # What other tests left behind (a collected object's last words) must
+    # not be logged into this one.
+    gc.collect()
+    captured: list[dict[str, Any]] = []
+    globalLogPublisher.addObserver(captured.append)
+    yield captured
+    globalLogPublisher.removeObserver(captured.append)
 
 
 @pytest.fixture

@@ -372,22 +372,15 @@ def test_a_hand_over_gives_the_transport_to_twisted_web_producing(
 
 
 def test_a_call_that_raises_is_a_500_and_the_connection_ends(
-    site: web.DeviceSite, monkeypatch: pytest.MonkeyPatch,
+    site: web.DeviceSite, monkeypatch: pytest.MonkeyPatch, logged: list[dict[str, Any]],
 ) -> None:
-    from twisted.logger import globalLogPublisher
-
     def broken(soapAction: object, call: object) -> None:
         raise RuntimeError("a bug")
 
-    events: list[dict[str, Any]] = []
-    globalLogPublisher.addObserver(events.append)
-    try:
-        monkeypatch.setattr(site.fixedRoute(control(site)), "invoke", broken)
-        connection = lean(site)
-        [answer] = connection.send(soap(site) + request())
-    finally:
-        globalLogPublisher.removeObserver(events.append)
+    monkeypatch.setattr(site.fixedRoute(control(site)), "invoke", broken)
+    connection = lean(site)
+    [answer] = connection.send(soap(site) + request())
     assert answer.status == 500 and answer.header(b"connection") == b"close"
     assert connection.transport.disconnecting
     assert any(e.get("log_failure") is not None
-               and e["log_failure"].check(RuntimeError) for e in events)
+               and e["log_failure"].check(RuntimeError) for e in logged)

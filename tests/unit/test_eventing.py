@@ -11,7 +11,6 @@ import gc
 import ipaddress
 import tracemalloc
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,7 @@ from twisted.internet import defer, error
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
-from twisted.logger import formatEvent, globalLogPublisher
+from twisted.logger import formatEvent
 from twisted.python.failure import Failure
 from twisted.web import server
 from twisted.web.test.requesthelper import DummyRequest
@@ -324,16 +323,6 @@ class Rig:
 @pytest.fixture
 def rig() -> Rig:
     return Rig()
-
-
-@pytest.fixture
-def logged() -> Iterator[list[dict[str, Any]]]:
-    # What other tests left behind must not be logged into this one.
-    gc.collect()
-    captured: list[dict[str, Any]] = []
-    globalLogPublisher.addObserver(captured.append)
-    yield captured
-    globalLogPublisher.removeObserver(captured.append)
 
 
 def eventingLines(events: list[dict[str, Any]]) -> list[str]:

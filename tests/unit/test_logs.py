@@ -5,7 +5,6 @@ held to one a kind every ten seconds.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,15 +15,6 @@ from twisted.logger import formatEvent, globalLogPublisher
 from tests.support import MemoryHTTP, example, request
 from upnp_announce import config, logs
 from upnp_announce.device import site as web
-
-
-@pytest.fixture
-def logged() -> Iterator[list[dict[str, Any]]]:
-    gc.collect()
-    captured: list[dict[str, Any]] = []
-    globalLogPublisher.addObserver(captured.append)
-    yield captured
-    globalLogPublisher.removeObserver(captured.append)
 
 
 @pytest.fixture
@@ -168,7 +158,7 @@ def test_a_refused_soap_request_is_one_line_with_its_reason(
 def test_the_journal_observer_prefixes_each_line_with_its_priority() -> None:
     import io
 
-    from twisted.logger import Logger, globalLogPublisher
+    from twisted.logger import Logger
 
     out = io.StringIO()
     observer = logs.journal_observer(out)
